@@ -214,7 +214,9 @@ func (s *Service) CreateTenant(ctx context.Context, name, timezone, currency str
 }
 
 // Tenant returns one tenant.
-func (s *Service) Tenant(ctx context.Context, id string) (Tenant, error) { return s.store.Tenant(ctx, id) }
+func (s *Service) Tenant(ctx context.Context, id string) (Tenant, error) {
+	return s.store.Tenant(ctx, id)
+}
 
 // TenantByName finds a tenant by its unique name.
 func (s *Service) TenantByName(ctx context.Context, name string) (Tenant, error) {

@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/waybill/waybill/internal/demo"
+)
+
+// DemoCmd seeds the demo shop and serves it.
+type DemoCmd struct {
+	ServeCmd
+	NoServe bool `name:"no-serve" help:"Only create the demo data; do not start the server."`
+}
+
+func (c *DemoCmd) Run(env *Env) error {
+	a, err := env.open(c.DB, c.ServeCmd.config)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	r, err := demo.Seed(env.Ctx, a.Auth, a.Catalog)
+	if err != nil {
+		return err
+	}
+	url := "http://" + c.Addr
+	fmt.Fprintf(env.Stdout, `Demo shop %q is ready (%d products created this run).
+
+  Dashboard:  %s/
+  Sign in:    %s / %s
+  API key:    %s
+  API docs:   %s/api/v1/docs/
+
+  Try:  curl -H "Authorization: Bearer %s" %s/api/v1/products
+
+`, r.Tenant.Name, r.ProductsCreated, url, demo.Email, demo.Password, r.APIKey, url, r.APIKey, url)
+	if c.NoServe {
+		return nil
+	}
+	return a.Serve(env.Ctx, nil)
+}
