@@ -195,4 +195,4 @@ func (s *statusWriter) WriteHeader(c int) {
 	s.ResponseWriter.WriteHeader(c)
 }
 func (s *statusWriter) Write(b []byte) (int, error) { s.wrote = true; return s.ResponseWriter.Write(b) }
-func (s *statusWriter) Unwrap() http.ResponseWriter  { return s.ResponseWriter }
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
