@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/waybill/waybill/internal/auth"
+	"github.com/waybill/waybill/internal/errs"
 )
 
 // Tenant is the merchant an API key belongs to.
@@ -171,7 +173,21 @@ func (a *API) createAPIKey(ctx context.Context, in *struct {
 	for _, s := range in.Body.Scopes {
 		scopes = append(scopes, auth.Scope(s))
 	}
-	k, secret, err := a.d.Auth.CreateAPIKey(ctx, principal(ctx).TenantID, in.Body.Name, scopes)
+	// A key may only hand out what it holds itself, so a narrow key that
+	// may manage keys cannot mint a wider one.
+	p := principal(ctx)
+	if p.KeyID != "" {
+		if len(scopes) == 0 {
+			scopes = p.Scopes
+		}
+		for i, s := range scopes {
+			if !p.Can(s) {
+				return nil, errs.E("httpapi.createAPIKey", errs.Permission, errs.FieldError{Field: "scopes[" + strconv.Itoa(i) + "]", Message: "this API key does not hold " + string(s) + " itself", Value: string(s)},
+					"an API key cannot grant a scope it does not hold")
+			}
+		}
+	}
+	k, secret, err := a.d.Auth.CreateAPIKey(ctx, p.TenantID, in.Body.Name, scopes)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,112 @@
+package httpapi_test
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/waybill/waybill/internal/auth"
+	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/testenv"
+)
+
+// TestCrossTenant walks every operation in the generated OpenAPI document —
+// so a new route is covered the day it is added — and sends it with tenant
+// A's all-scopes key at tenant B's objects. No answer may be a 2xx, no
+// answer may mention B's objects, and B's objects must be unchanged after.
+func TestCrossTenant(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e)
+		ctx := context.Background()
+		_, keyA := a.Tenant("Tenant A")
+		tenB, keyB := a.Tenant("Tenant B")
+
+		// One object of every kind a path can address, owned by B.
+		prodB, err := a.Catalog.Create(ctx, tenB.ID, "USD", catalog.Draft{SKU: "B-SKU", Name: "B's product", Barcodes: []string{"4006381333931"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		userB, err := a.Auth.CreateUser(ctx, tenB.ID, auth.NewUser{Email: "b@example.com", Role: auth.Owner, Password: "b-password-123"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keysB, _ := a.Auth.ListAPIKeys(ctx, tenB.ID)
+		// objects maps the first path segment to B's object there. A route
+		// whose path names a resource missing here fails the test: add it.
+		objects := map[string]string{
+			"products": prodB.ID,
+			"users":    userB.ID,
+			"api-keys": keysB[0].ID,
+		}
+		// Bodies that would succeed on A's own objects, so a refusal is the
+		// tenant wall and not a validation error.
+		bodies := map[string]any{
+			"update-product": map[string]any{"name": "hijacked"},
+			"update-user":    map[string]any{"disabled": true, "role": "viewer"},
+			"create-product": map[string]any{"sku": "A-SKU", "name": "A's product"},
+			"create-user":    map[string]any{"email": "a@example.com", "password": "a-password-123"},
+			"create-api-key": map[string]any{"name": "a"},
+		}
+		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID}
+
+		doc := a.API.OpenAPI()
+		paths := make([]string, 0, len(doc.Paths))
+		for p := range doc.Paths {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		checked := 0
+		for _, p := range paths {
+			item := doc.Paths[p]
+			for method, op := range map[string]any{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete} {
+				if op == nil || isNilOp(op) {
+					continue
+				}
+				opID := opIDOf(op)
+				path := p
+				addressed := strings.Contains(p, "{")
+				if addressed {
+					seg := strings.Split(strings.TrimPrefix(p, "/"), "/")[0]
+					obj, ok := objects[seg]
+					if !ok {
+						t.Fatalf("route %s %s addresses an object kind this test does not know; add one of tenant B's to objects", method, p)
+					}
+					path = strings.Replace(p, "{id}", obj, 1)
+					if strings.Contains(path, "{") {
+						t.Fatalf("route %s %s has a path parameter this test cannot fill", method, p)
+					}
+				}
+				var body any
+				if method == "POST" || method == "PATCH" || method == "PUT" {
+					body = bodies[opID]
+				}
+				r := a.Do(method, "/api/v1"+path, keyA, body)
+				checked++
+				if addressed && r.Code >= 200 && r.Code < 300 {
+					t.Errorf("%s %s with tenant A's key on B's object: %d %s", method, p, r.Code, r.Body)
+				}
+				for _, s := range secretsOfB {
+					if strings.Contains(string(r.Body), s) {
+						t.Errorf("%s %s shows tenant B's %q to tenant A", method, p, s)
+					}
+				}
+			}
+		}
+		if checked < 10 {
+			t.Fatalf("only %d operations checked; the OpenAPI walk is broken", checked)
+		}
+		// B's world is as it was.
+		got, err := a.Catalog.Get(ctx, tenB.ID, prodB.ID)
+		if err != nil || got.Name != "B's product" || got.ArchivedAt != nil {
+			t.Fatalf("B's product changed: %+v %v", got, err)
+		}
+		u, _ := a.Auth.User(ctx, tenB.ID, userB.ID)
+		if u.Disabled || u.Role != auth.Owner {
+			t.Fatalf("B's user changed: %+v", u)
+		}
+		if r := a.Do("GET", "/api/v1/products", keyB, nil); r.Code != 200 {
+			t.Fatalf("B's key stopped working: %d", r.Code)
+		}
+	})
+}
