@@ -181,7 +181,7 @@ func (a *API) createAPIKey(ctx context.Context, in *struct {
 			scopes = p.Scopes
 		}
 		for i, s := range scopes {
-			if !p.Can(s) {
+			if _, err := auth.ParseScope(string(s)); err == nil && !p.Can(s) {
 				return nil, errs.E("httpapi.createAPIKey", errs.Permission, errs.FieldError{Field: "scopes[" + strconv.Itoa(i) + "]", Message: "this API key does not hold " + string(s) + " itself", Value: string(s)},
 					"an API key cannot grant a scope it does not hold")
 			}
