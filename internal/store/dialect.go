@@ -48,3 +48,23 @@ func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
 }
+
+// forUpdate locks selected rows on PostgreSQL. SQLite needs no row locks: a
+// write transaction (BEGIN IMMEDIATE) holds the whole database.
+func forUpdate(e Engine) string {
+	if e == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// retryable reports whether a transaction failed only because of another
+// transaction (PostgreSQL deadlock or serialization failure) and may be
+// run again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40P01" || pgErr.Code == "40001"
+	}
+	return false
+}
