@@ -20,21 +20,23 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/httpapi"
+	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/web"
 )
 
 // App is a wired Waybill.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	DB       *store.DB
-	Auth     *auth.Service
-	Catalog  *catalog.Service
-	API      *httpapi.API
-	Handler  http.Handler
-	idem     *store.Idempotency
-	sessions *store.Sessions
+	Config    config.Config
+	Log       *slog.Logger
+	DB        *store.DB
+	Auth      *auth.Service
+	Catalog   *catalog.Service
+	Inventory *inventory.Service
+	API       *httpapi.API
+	Handler   http.Handler
+	idem      *store.Idempotency
+	sessions  *store.Sessions
 }
 
 // Open connects to the database, applies migrations and builds everything.
@@ -57,9 +59,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a := &App{Config: cfg, Log: log, DB: db}
 	a.Auth = auth.NewService(store.NewAuth(db))
 	a.Catalog = catalog.NewService(store.NewCatalog(db))
+	a.Inventory = inventory.NewService(store.NewInventory(db))
 	a.idem = store.NewIdempotency(db)
 	a.sessions = store.NewSessions(db)
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Idempotency: a.idem})
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Idempotency: a.idem})
 	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Sessions: a.sessions})
 
 	reg := prometheus.NewRegistry()
@@ -110,6 +113,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go a.maintain(bg)
+	go a.expireReservations(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("waybill serving", "addr", "http://"+ln.Addr().String(), "db", config.MaskedDB(a.Config.DB), "engine", string(a.DB.Engine))
@@ -143,6 +147,26 @@ func (a *App) maintain(ctx context.Context) {
 		}
 		if err := a.sessions.Prune(ctx); err != nil {
 			a.Log.Warn("prune sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// expireReservations releases checkout holds whose time has passed. Each
+// reservation leaves "active" exactly once (a conditional update), so several
+// processes may sweep at the same time.
+func (a *App) expireReservations(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := a.Inventory.ExpireDue(ctx); err != nil {
+			a.Log.Warn("expire reservations", "err", err)
+		} else if n > 0 {
+			a.Log.Info("reservations expired", "count", n)
 		}
 		select {
 		case <-ctx.Done():

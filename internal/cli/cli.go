@@ -50,6 +50,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the HTTP API, the dashboard and the background workers."`
 	Demo    DemoCmd    `cmd:"" help:"Create a demo shop with a catalogue (once), print its login and an API key, then serve."`
 	Migrate MigrateCmd `cmd:"" help:"Apply database migrations (serve does this on start too)."`
+	Check   CheckCmd   `cmd:"" help:"Recompute every stock balance from the ledger; exits non-zero naming any difference."`
 	Tenant  TenantCmd  `cmd:"" help:"Manage tenants (merchants)."`
 	User    UserCmd    `cmd:"" help:"Manage dashboard users."`
 	Apikey  APIKeyCmd  `cmd:"" name:"apikey" help:"Manage API keys."`

@@ -17,6 +17,7 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/httpapi/docsui"
+	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/store"
 )
 
@@ -36,6 +37,7 @@ type Deps struct {
 	Log         *slog.Logger
 	Auth        *auth.Service
 	Catalog     *catalog.Service
+	Inventory   *inventory.Service
 	Idempotency IdempotencyStore
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/testenv"
 )
 
@@ -32,23 +33,52 @@ func TestCrossTenant(t *testing.T) {
 			t.Fatal(err)
 		}
 		keysB, _ := a.Auth.ListAPIKeys(ctx, tenB.ID)
+		facB, err := a.Inventory.CreateFacility(ctx, tenB.ID, inventory.FacilityInput{Code: "B-WH", Name: "B's warehouse", Kind: inventory.Own})
+		if err != nil {
+			t.Fatal(err)
+		}
+		binB, err := a.Inventory.CreateBin(ctx, tenB.ID, facB.ID, inventory.BinInput{Code: "B-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.Inventory.Adjust(ctx, tenB.ID, inventory.Adjustment{SKU: "B-SKU", Facility: "B-WH", Quantity: 10, Kind: inventory.Receive}); err != nil {
+			t.Fatal(err)
+		}
+		facB2, _ := a.Inventory.CreateFacility(ctx, tenB.ID, inventory.FacilityInput{Code: "B-3PL", Name: "B's 3PL", Kind: inventory.ThreePL})
+		trB, err := a.Inventory.CreateTransfer(ctx, tenB.ID, inventory.TransferRequest{From: "B-WH", To: "B-3PL", Lines: []inventory.ReserveLine{{SKU: "B-SKU", Quantity: 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resB, _, err := a.Inventory.MakeReservation(ctx, tenB.ID, inventory.ReserveRequest{Lines: []inventory.ReserveLine{{SKU: "B-SKU", Quantity: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		// objects maps the first path segment to B's object there. A route
 		// whose path names a resource missing here fails the test: add it.
 		objects := map[string]string{
-			"products": prodB.ID,
-			"users":    userB.ID,
-			"api-keys": keysB[0].ID,
+			"products":     prodB.ID,
+			"users":        userB.ID,
+			"api-keys":     keysB[0].ID,
+			"facilities":   facB.ID,
+			"bins":         binB.ID,
+			"transfers":    trB.ID,
+			"reservations": resB.ID,
 		}
 		// Bodies that would succeed on A's own objects, so a refusal is the
 		// tenant wall and not a validation error.
 		bodies := map[string]any{
-			"update-product": map[string]any{"name": "hijacked"},
-			"update-user":    map[string]any{"disabled": true, "role": "viewer"},
-			"create-product": map[string]any{"sku": "A-SKU", "name": "A's product"},
-			"create-user":    map[string]any{"email": "a@example.com", "password": "a-password-123"},
-			"create-api-key": map[string]any{"name": "a"},
+			"update-product":       map[string]any{"name": "hijacked"},
+			"update-user":          map[string]any{"disabled": true, "role": "viewer"},
+			"create-product":       map[string]any{"sku": "A-SKU", "name": "A's product"},
+			"create-user":          map[string]any{"email": "a@example.com", "password": "a-password-123"},
+			"create-api-key":       map[string]any{"name": "a"},
+			"update-facility":      map[string]any{"name": "hijacked"},
+			"create-bin":           map[string]any{"code": "A-HIJACK"},
+			"update-bin":           map[string]any{"pickable": false},
+			"set-reorder-settings": map[string]any{"lead_time_days": 99},
+			"receive-transfer":     map[string]any{},
 		}
-		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID}
+		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH"}
 
 		doc := a.API.OpenAPI()
 		paths := make([]string, 0, len(doc.Paths))
@@ -67,7 +97,14 @@ func TestCrossTenant(t *testing.T) {
 				path := p
 				addressed := strings.Contains(p, "{")
 				if addressed {
-					seg := strings.Split(strings.TrimPrefix(p, "/"), "/")[0]
+					// The resource is the segment before {id}.
+					segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+					seg := ""
+					for i, s := range segs {
+						if s == "{id}" && i > 0 {
+							seg = segs[i-1]
+						}
+					}
 					obj, ok := objects[seg]
 					if !ok {
 						t.Fatalf("route %s %s addresses an object kind this test does not know; add one of tenant B's to objects", method, p)
@@ -104,6 +141,15 @@ func TestCrossTenant(t *testing.T) {
 		u, _ := a.Auth.User(ctx, tenB.ID, userB.ID)
 		if u.Disabled || u.Role != auth.Owner {
 			t.Fatalf("B's user changed: %+v", u)
+		}
+		if tr, _ := a.Inventory.Transfer(ctx, tenB.ID, trB.ID); tr.Status != inventory.InTransit {
+			t.Fatalf("B's transfer changed: %+v", tr)
+		}
+		if r, _ := a.Inventory.Reservation(ctx, tenB.ID, resB.ID); r.Status != inventory.Active {
+			t.Fatalf("B's reservation changed: %+v", r)
+		}
+		if ds, _ := a.Inventory.Check(ctx); len(ds) > 0 {
+			t.Fatalf("ledger disagrees: %+v", ds)
 		}
 		if r := a.Do("GET", "/api/v1/products", keyB, nil); r.Code != 200 {
 			t.Fatalf("B's key stopped working: %d", r.Code)

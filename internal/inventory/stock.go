@@ -389,3 +389,14 @@ func (s *Service) Check(ctx context.Context) ([]Discrepancy, error) { return s.s
 
 // Now is the service's clock (tests may replace it).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// ReorderSettingsOf returns a product's reorder settings (zeros when unset).
+func (s *Service) ReorderSettingsOf(ctx context.Context, tenantID, productID string) (ReorderSettings, error) {
+	var rs ReorderSettings
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		rs, err = tx.ReorderSettings(ctx, tenantID, productID)
+		return err
+	})
+	return rs, err
+}
