@@ -18,7 +18,7 @@ func (c *DemoCmd) Run(env *Env) error {
 		return err
 	}
 	defer a.Close()
-	r, err := demo.Seed(env.Ctx, a.Auth, a.Catalog)
+	r, err := demo.Seed(env.Ctx, a.Auth, a.Catalog, a.Inventory)
 	if err != nil {
 		return err
 	}

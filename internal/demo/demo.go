@@ -12,6 +12,7 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/gtin"
+	"github.com/waybill/waybill/internal/inventory"
 )
 
 // Tenant, Email and Password are the demo shop's sign-in.
@@ -31,7 +32,7 @@ type Result struct {
 // Seed creates (once) the demo tenant, its owner and its catalogue, and
 // issues a fresh API key named "demo" (revoking the previous one, since a
 // key's secret cannot be shown twice).
-func Seed(ctx context.Context, as *auth.Service, cs *catalog.Service) (Result, error) {
+func Seed(ctx context.Context, as *auth.Service, cs *catalog.Service, inv *inventory.Service) (Result, error) {
 	var r Result
 	t, err := as.TenantByName(ctx, TenantName)
 	if errs.Is(errs.NotExist, err) {
@@ -62,6 +63,9 @@ func Seed(ctx context.Context, as *auth.Service, cs *catalog.Service) (Result, e
 			return r, fmt.Errorf("demo kit %s: %w", k.SKU, err)
 		}
 		r.ProductsCreated++
+	}
+	if err := seedStock(ctx, t.ID, inv); err != nil {
+		return r, err
 	}
 	keys, err := as.ListAPIKeys(ctx, t.ID)
 	if err != nil {
@@ -149,4 +153,73 @@ func kits() []catalog.Draft {
 		{SKU: "KIT-SOCK-3M", Name: "Merino socks 3-pack, M", ProductType: "Bundles", Price: "59.00", Tags: []string{"bundle", "apparel", "gift"},
 			Components: []catalog.DraftComponent{{SKU: "SOCK-MER-M", Quantity: 3}}},
 	}
+}
+
+// seedStock creates (once) a main warehouse with bins, a 3PL and a dropship
+// supplier, and stocks them. It runs only when the tenant has no facility.
+func seedStock(ctx context.Context, tenantID string, inv *inventory.Service) error {
+	fs, err := inv.ListFacilities(ctx, tenantID)
+	if err != nil || len(fs) > 0 {
+		return err
+	}
+	one, two, three := 1, 2, 3
+	main, err := inv.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: "DEN", Name: "Denver warehouse", Kind: inventory.Own, Priority: &one,
+		Address: inventory.Address{Company: TenantName, Line1: "4800 Dahlia St", City: "Denver", Region: "CO", PostalCode: "80216", Country: "US"},
+		Timezone: "America/Denver", Cutoff: "15:00"})
+	if err != nil {
+		return err
+	}
+	if _, err := inv.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: "EU-3PL", Name: "Rotterdam fulfilment (3PL)", Kind: inventory.ThreePL, Priority: &two,
+		Address: inventory.Address{Company: "Maas Fulfilment B.V.", Line1: "Waalhaven Z.z. 19", City: "Rotterdam", PostalCode: "3089 JH", Country: "NL"},
+		Timezone: "Europe/Amsterdam", Cutoff: "14:00"}); err != nil {
+		return err
+	}
+	if _, err := inv.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: "SUMMIT-DS", Name: "Summit Gear (dropship)", Kind: inventory.Dropship, Priority: &three,
+		Address: inventory.Address{Company: "Summit Gear Ltd", Line1: "88 Harbour Rd", City: "Portland", Region: "OR", PostalCode: "97201", Country: "US"},
+		Timezone: "America/Los_Angeles"}); err != nil {
+		return err
+	}
+	// Bins: aisles A–C, bays 01–04, levels 1–3, position A.
+	var bins []string
+	for _, aisle := range []string{"A", "B", "C"} {
+		for bay := 1; bay <= 4; bay++ {
+			for level := 1; level <= 3; level++ {
+				code := fmt.Sprintf("%s-%02d-%d-A", aisle, bay, level)
+				if _, err := inv.CreateBin(ctx, tenantID, main.ID, inventory.BinInput{Code: code, Zone: "pick", Aisle: aisle, Bay: fmt.Sprintf("%02d", bay), Level: fmt.Sprint(level), Position: "A"}); err != nil {
+					return err
+				}
+				bins = append(bins, code)
+			}
+		}
+	}
+	for i, p := range products() {
+		qty := int64(12 + (i*37)%140)
+		if p.SKU == "CARD-GIFT-50" {
+			qty = 500
+		}
+		if _, _, err := inv.Adjust(ctx, tenantID, inventory.Adjustment{SKU: p.SKU, Facility: "DEN", Bin: bins[i%len(bins)], Quantity: qty, Kind: inventory.Receive, Reason: "opening stock", Actor: "demo"}); err != nil {
+			return err
+		}
+		if i%3 == 0 {
+			if _, _, err := inv.Adjust(ctx, tenantID, inventory.Adjustment{SKU: p.SKU, Facility: "EU-3PL", Quantity: qty / 2, Kind: inventory.Receive, Reason: "opening stock", Actor: "demo"}); err != nil {
+				return err
+			}
+		}
+		if p.ProductType == "Sleeping bags" || p.ProductType == "Tents" {
+			if _, _, err := inv.Adjust(ctx, tenantID, inventory.Adjustment{SKU: p.SKU, Facility: "SUMMIT-DS", Quantity: 1000, Kind: inventory.Receive, Reason: "supplier feed", Actor: "demo"}); err != nil {
+				return err
+			}
+		}
+		lead := 21 + (i%4)*7
+		if _, err := inv.SetReorderSettings(ctx, tenantID, p.SKU, inventory.ReorderSettings{LeadTimeDays: lead, SafetyDays: 7}); err != nil {
+			return err
+		}
+	}
+	// A few open checkout holds and sold stock so days of cover means something.
+	for i, p := range products()[:12] {
+		if _, _, err := inv.MakeReservation(ctx, tenantID, inventory.ReserveRequest{Lines: []inventory.ReserveLine{{SKU: p.SKU, Quantity: int64(2 + i%5)}}, Facility: "DEN", RefType: "demo", Actor: "demo"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
