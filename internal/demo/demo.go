@@ -164,18 +164,18 @@ func seedStock(ctx context.Context, tenantID string, inv *inventory.Service) err
 	}
 	one, two, three := 1, 2, 3
 	main, err := inv.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: "DEN", Name: "Denver warehouse", Kind: inventory.Own, Priority: &one,
-		Address: inventory.Address{Company: TenantName, Line1: "4800 Dahlia St", City: "Denver", Region: "CO", PostalCode: "80216", Country: "US"},
+		Address:  inventory.Address{Company: TenantName, Line1: "4800 Dahlia St", City: "Denver", Region: "CO", PostalCode: "80216", Country: "US"},
 		Timezone: "America/Denver", Cutoff: "15:00"})
 	if err != nil {
 		return err
 	}
 	if _, err := inv.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: "EU-3PL", Name: "Rotterdam fulfilment (3PL)", Kind: inventory.ThreePL, Priority: &two,
-		Address: inventory.Address{Company: "Maas Fulfilment B.V.", Line1: "Waalhaven Z.z. 19", City: "Rotterdam", PostalCode: "3089 JH", Country: "NL"},
+		Address:  inventory.Address{Company: "Maas Fulfilment B.V.", Line1: "Waalhaven Z.z. 19", City: "Rotterdam", PostalCode: "3089 JH", Country: "NL"},
 		Timezone: "Europe/Amsterdam", Cutoff: "14:00"}); err != nil {
 		return err
 	}
 	if _, err := inv.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: "SUMMIT-DS", Name: "Summit Gear (dropship)", Kind: inventory.Dropship, Priority: &three,
-		Address: inventory.Address{Company: "Summit Gear Ltd", Line1: "88 Harbour Rd", City: "Portland", Region: "OR", PostalCode: "97201", Country: "US"},
+		Address:  inventory.Address{Company: "Summit Gear Ltd", Line1: "88 Harbour Rd", City: "Portland", Region: "OR", PostalCode: "97201", Country: "US"},
 		Timezone: "America/Los_Angeles"}); err != nil {
 		return err
 	}
