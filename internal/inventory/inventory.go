@@ -116,6 +116,7 @@ type Level struct {
 	OnHand       int64
 	Reserved     int64
 	Incoming     int64
+	LowStock     bool // as flagged by the last change
 	UpdatedAt    time.Time
 }
 
@@ -182,6 +183,8 @@ type Tx interface {
 	Demand(ctx context.Context, tenantID, productID, facilityID string, since time.Time) (int64, error)
 	ReorderSettings(ctx context.Context, tenantID, productID string) (ReorderSettings, error)
 	Emit(ctx context.Context, tenantID, typ, objectType, objectID string, payload any) error
+	// SetLowStock records whether a balance is at or below its reorder point.
+	SetLowStock(ctx context.Context, tenantID, productID, facilityID string, low bool) error
 }
 
 // Store is what inventory needs from the database.

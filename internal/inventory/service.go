@@ -412,7 +412,8 @@ func (s *Service) Adjust(ctx context.Context, tenantID string, a Adjustment) (Mo
 
 // afterChange reads the level of the first product at facility (into lvl
 // when given) and emits inventory.low_stock for products that just fell to
-// their reorder point.
+// their reorder point (and inventory.restocked when they rise above it), so
+// an alert is sent once per fall, not on every sale.
 func (s *Service) afterChange(ctx context.Context, tx Tx, tenantID string, productIDs []string, facilityID string, lvl *Level) error {
 	levels, err := tx.Levels(ctx, tenantID, productIDs, []string{facilityID})
 	if err != nil {
@@ -427,10 +428,18 @@ func (s *Service) afterChange(ctx context.Context, tx Tx, tenantID string, produ
 		if err != nil {
 			return err
 		}
+		if cover.Low == l.LowStock {
+			continue
+		}
+		if err := tx.SetLowStock(ctx, tenantID, pid, facilityID, cover.Low); err != nil {
+			return err
+		}
+		typ := "inventory.restocked"
 		if cover.Low {
-			if err := tx.Emit(ctx, tenantID, "inventory.low_stock", "stock_level", facilityID+"/"+pid, cover); err != nil {
-				return err
-			}
+			typ = "inventory.low_stock"
+		}
+		if err := tx.Emit(ctx, tenantID, typ, "stock_level", facilityID+"/"+pid, cover); err != nil {
+			return err
 		}
 	}
 	return nil

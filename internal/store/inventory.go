@@ -200,7 +200,7 @@ func (t *invTx) Levels(ctx context.Context, tenantID string, productIDs, facilit
 	for _, f := range facilityIDs {
 		args = append(args, f)
 	}
-	q := `SELECT product_id, facility_id, on_hand, reserved, incoming, updated_at FROM stock_levels
+	q := `SELECT product_id, facility_id, on_hand, reserved, incoming, low_stock, updated_at FROM stock_levels
 		WHERE tenant_id = $1 AND product_id IN (` + placeholders(2, len(productIDs)) + `) AND facility_id IN (` + placeholders(2+len(productIDs), len(facilityIDs)) + `)
 		ORDER BY facility_id, product_id` + forUpdate(t.engine)
 	rows, err := t.tx.QueryContext(ctx, q, args...)
@@ -210,7 +210,7 @@ func (t *invTx) Levels(ctx context.Context, tenantID string, productIDs, facilit
 	defer rows.Close()
 	for rows.Next() {
 		var l inventory.Level
-		if err := rows.Scan(&l.ProductID, &l.FacilityID, &l.OnHand, &l.Reserved, &l.Incoming, &l.UpdatedAt); err != nil {
+		if err := rows.Scan(&l.ProductID, &l.FacilityID, &l.OnHand, &l.Reserved, &l.Incoming, &l.LowStock, &l.UpdatedAt); err != nil {
 			return nil, wrap("store.Levels", err)
 		}
 		l.TenantID = tenantID
@@ -354,6 +354,11 @@ func (t *invTx) ReorderSettings(ctx context.Context, tenantID, productID string)
 		rs.ReorderPoint = &rp.Int64
 	}
 	return rs, wrap("store.ReorderSettings", err)
+}
+
+func (t *invTx) SetLowStock(ctx context.Context, tenantID, productID, facilityID string, low bool) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE stock_levels SET low_stock = $4 WHERE tenant_id = $1 AND product_id = $2 AND facility_id = $3`, tenantID, productID, facilityID, low)
+	return wrap("store.SetLowStock", err)
 }
 
 func (t *invTx) Emit(ctx context.Context, tenantID, typ, objectType, objectID string, payload any) error {

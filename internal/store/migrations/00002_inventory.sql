@@ -52,6 +52,9 @@ CREATE TABLE stock_levels (
     on_hand     BIGINT NOT NULL DEFAULT 0,
     reserved    BIGINT NOT NULL DEFAULT 0,
     incoming    BIGINT NOT NULL DEFAULT 0,
+    -- whether the last change left it at or below its reorder point, so the
+    -- low-stock alert is sent when it falls there, not on every change
+    low_stock   BOOLEAN NOT NULL DEFAULT FALSE,
     updated_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (facility_id, product_id)
 );
