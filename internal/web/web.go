@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -22,11 +23,104 @@ type Deps struct {
 	Sessions scs.CtxStore
 }
 
+// Session lifetimes: a working day at most, and signed out after two idle hours.
+const (
+	sessionLifetime = 12 * time.Hour
+	sessionIdle     = 2 * time.Hour
+	sessionCookie   = "waybill_session"
+)
+
+type server struct {
+	d      Deps
+	sm     *scs.SessionManager
+	pages  *pages
+	assets *assets
+	zones  zoneCache
+}
+
 // New returns the dashboard handler (mounted at /).
 func New(d Deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &server{d: d, assets: loadAssets()}
+	s.pages = loadPages(s.assets)
+
+	s.sm = scs.New()
+	s.sm.Store = d.Sessions
+	s.sm.Lifetime = sessionLifetime
+	s.sm.IdleTimeout = sessionIdle
+	s.sm.Cookie.Name = sessionCookie
+	s.sm.Cookie.HttpOnly = true
+	s.sm.Cookie.SameSite = http.SameSiteLaxMode
+	s.sm.Cookie.Secure = d.Config.SecureCookies
+	s.sm.Cookie.Path = "/"
+	s.sm.ErrorFunc = s.sessionError
+	// Only a hash of each token is stored, so a copy of the sessions table
+	// does not let anyone sign in as the people in it.
+	s.sm.HashTokenInStore = true
+
+	return s.routes()
+}
+
+// routes is the dashboard's route table. Static files are served without a
+// session; every other page goes through the session, and all but the
+// sign-in pages need a signed-in user. Cross-origin POSTs are refused for
+// every route (that is the CSRF protection; see the tests).
+func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("Waybill dashboard\n"))
+	mux.Handle("GET /static/{file...}", s.assets)
+
+	mux.Handle("GET /login", s.public(s.loginForm))
+	mux.Handle("POST /login", s.public(s.login))
+	mux.Handle("POST /logout", s.public(s.logout))
+
+	mux.Handle("GET /{$}", s.signedIn(s.home))
+
+	mux.Handle("GET /products", s.signedIn(s.productList))
+	mux.Handle("GET /products/new", s.signedIn(s.productNew))
+	mux.Handle("POST /products", s.signedIn(s.productCreate))
+	mux.Handle("GET /products/{id}", s.signedIn(s.productEdit))
+	mux.Handle("POST /products/{id}", s.signedIn(s.productUpdate))
+	mux.Handle("POST /products/{id}/archive", s.signedIn(s.productArchive))
+	mux.Handle("POST /products/{id}/unarchive", s.signedIn(s.productUnarchive))
+
+	mux.Handle("GET /settings", s.signedIn(s.settingsHome))
+	mux.Handle("GET /settings/api-keys", s.signedIn(s.apiKeyList))
+	mux.Handle("POST /settings/api-keys", s.signedIn(s.apiKeyCreate))
+	mux.Handle("POST /settings/api-keys/{id}/revoke", s.signedIn(s.apiKeyRevoke))
+	mux.Handle("GET /settings/users", s.signedIn(s.userList))
+	mux.Handle("POST /settings/users", s.signedIn(s.userCreate))
+	mux.Handle("POST /settings/users/{id}", s.signedIn(s.userUpdate))
+
+	mux.Handle("/", s.signedIn(s.notFound))
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(s.public(s.crossOriginRefused))
+	return securityHeaders(cop.Handler(mux))
+}
+
+// securityHeaders keeps the dashboard out of frames and its pages from
+// loading anything that is not ours.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
 	})
-	return mux
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/products", http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) settingsHome(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
+	return nil
 }
