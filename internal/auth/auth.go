@@ -360,8 +360,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (User, erro
 // store so a disabled user or a changed role takes effect at once.
 func (s *Service) PrincipalForUser(ctx context.Context, tenantID, userID string) (Principal, User, error) {
 	u, err := s.store.User(ctx, tenantID, userID)
-	if err != nil {
+	if errs.Is(errs.NotExist, err) {
 		return Principal{}, User{}, errs.E("auth.PrincipalForUser", errs.Unauthenticated, err)
+	}
+	if err != nil {
+		return Principal{}, User{}, errs.E("auth.PrincipalForUser", err) // the database, not the user: keep the session
 	}
 	if u.Disabled {
 		return Principal{}, User{}, errs.E("auth.PrincipalForUser", errs.Unauthenticated, "user is disabled")
