@@ -68,3 +68,12 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// skipLocked lets several PostgreSQL processes claim different rows at once.
+// On SQLite the one writer serialises claims anyway.
+func skipLocked(e Engine) string {
+	if e == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
