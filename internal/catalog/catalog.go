@@ -316,6 +316,19 @@ type Store interface {
 	SetArchived(ctx context.Context, tenantID, id string, at *time.Time) error
 	// KitsUsing lists the SKUs of kits that contain productID.
 	KitsUsing(ctx context.Context, tenantID, productID string) ([]string, error)
+
+	// For imports, a batch at a time:
+
+	// ProductsBySKU returns the products with the given SKUs, with their
+	// barcodes, tags and components, keyed by SKU; missing SKUs are absent.
+	ProductsBySKU(ctx context.Context, tenantID string, skus []string) (map[string]Product, error)
+	// BarcodeOwners maps those of codes that a product has to its SKU.
+	BarcodeOwners(ctx context.Context, tenantID string, codes []string) (map[string]string, error)
+	// WriteProducts inserts create and replaces update (fields, archive
+	// state, barcodes, tags, components) in one transaction. A barcode that
+	// another product holds moves to the product written: the caller checks
+	// beforehand that this is meant.
+	WriteProducts(ctx context.Context, tenantID string, create, update []Product) error
 }
 
 // SKURef is what a lookup by SKU returns.

@@ -95,6 +95,9 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 }
 
 func (a *API) maxBody(r *http.Request) int64 {
+	if isImport(r) {
+		return maxImportBytes
+	}
 	if a.d.Config.MaxBodyBytes > 0 {
 		return a.d.Config.MaxBodyBytes
 	}
