@@ -21,6 +21,8 @@ import (
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/httpapi"
 	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/job"
+	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/web"
 )
@@ -33,10 +35,14 @@ type App struct {
 	Auth      *auth.Service
 	Catalog   *catalog.Service
 	Inventory *inventory.Service
+	Notify    *notify.Service
+	Jobs      *store.Jobs
+	Runner    *job.Runner
 	API       *httpapi.API
 	Handler   http.Handler
 	idem      *store.Idempotency
 	sessions  *store.Sessions
+	Deliverer *notify.Deliverer
 }
 
 // Open connects to the database, applies migrations and builds everything.
@@ -62,8 +68,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Inventory = inventory.NewService(store.NewInventory(db))
 	a.idem = store.NewIdempotency(db)
 	a.sessions = store.NewSessions(db)
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Idempotency: a.idem})
-	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Sessions: a.sessions})
+	a.wireBackground()
+	if err := a.wireMail(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify,
+		Idempotency: a.idem, Wake: a.Runner.Wake})
+	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -111,9 +123,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	bg, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	go a.maintain(bg)
-	go a.expireReservations(bg)
+	bgDone := a.StartBackground(bg)
+	defer func() { stopBG(); <-bgDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("waybill serving", "addr", "http://"+ln.Addr().String(), "db", config.MaskedDB(a.Config.DB), "engine", string(a.DB.Engine))
@@ -132,48 +143,6 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	return nil
-}
-
-// maintain prunes idempotency records (kept 48 h, promised 24 h) and
-// expired sessions. It is idempotent, so several processes may all run it.
-func (a *App) maintain(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if n, err := a.idem.Prune(ctx, 48*time.Hour); err != nil {
-			a.Log.Warn("prune idempotency keys", "err", err)
-		} else if n > 0 {
-			a.Log.Info("pruned idempotency keys", "count", n)
-		}
-		if err := a.sessions.Prune(ctx); err != nil {
-			a.Log.Warn("prune sessions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// expireReservations releases checkout holds whose time has passed. Each
-// reservation leaves "active" exactly once (a conditional update), so several
-// processes may sweep at the same time.
-func (a *App) expireReservations(ctx context.Context) {
-	t := time.NewTicker(15 * time.Second)
-	defer t.Stop()
-	for {
-		if n, err := a.Inventory.ExpireDue(ctx); err != nil {
-			a.Log.Warn("expire reservations", "err", err)
-		} else if n > 0 {
-			a.Log.Info("reservations expired", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 type httpMetrics struct {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -97,9 +98,6 @@ func Run(args []string, version string, stdin io.Reader, stdout, stderr io.Write
 		}
 		if err := kctx.Run(); err != nil {
 			fmt.Fprintln(stderr, "waybill: "+message(err))
-			if errs.Is(errs.Invalid, err) || errs.Is(errs.NotExist, err) || errs.Is(errs.Conflict, err) {
-				return 1
-			}
 			return 1
 		}
 		return 0
@@ -156,10 +154,16 @@ func (c *MigrateCmd) Run(env *Env) error {
 // ServeCmd runs the server.
 type ServeCmd struct {
 	DBFlag
-	Addr          string  `name:"addr" env:"WAYBILL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
-	RateLimit     float64 `name:"rate-limit" env:"WAYBILL_RATE_LIMIT" default:"100" help:"API requests per second per API key (0 = unlimited)."`
-	RateBurst     int     `name:"rate-burst" env:"WAYBILL_RATE_BURST" default:"200" help:"API request burst per API key."`
-	SecureCookies bool    `name:"secure-cookies" env:"WAYBILL_SECURE_COOKIES" help:"Mark dashboard cookies Secure (when served over HTTPS)."`
+	Addr          string        `name:"addr" env:"WAYBILL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	RateLimit     float64       `name:"rate-limit" env:"WAYBILL_RATE_LIMIT" default:"100" help:"API requests per second per API key (0 = unlimited)."`
+	RateBurst     int           `name:"rate-burst" env:"WAYBILL_RATE_BURST" default:"200" help:"API request burst per API key."`
+	SecureCookies bool          `name:"secure-cookies" env:"WAYBILL_SECURE_COOKIES" help:"Mark dashboard cookies Secure (when served over HTTPS)."`
+	PublicURL     string        `name:"public-url" env:"WAYBILL_PUBLIC_URL" help:"The dashboard's address as people reach it, for links in e-mails (default http://ADDR)."`
+	SMTPURL       string        `name:"smtp-url" env:"WAYBILL_SMTP_URL" help:"SMTP server for e-mail notifications, e.g. smtp://user:pass@mail.example.com:587 (empty: no e-mail)."`
+	MailFrom      string        `name:"mail-from" env:"WAYBILL_MAIL_FROM" default:"Waybill <waybill@localhost>" help:"Sender of e-mail notifications."`
+	Workers       int           `name:"workers" env:"WAYBILL_WORKERS" default:"4" help:"Background jobs this process runs at once (0: serve HTTP only)."`
+	IdemTimeout   time.Duration `name:"idempotency-timeout" env:"WAYBILL_IDEMPOTENCY_TIMEOUT" default:"30s" help:"How long a retry gets 409 for an Idempotency-Key whose first request never finished (its process died) before it may run again."`
+	AllowPrivate  bool          `name:"allow-private-webhook-urls" env:"WAYBILL_ALLOW_PRIVATE_WEBHOOK_URLS" help:"Allow webhooks to loopback/private addresses and plain http (development only)."`
 }
 
 func (c *ServeCmd) config(cfg *config.Config) {
@@ -167,6 +171,12 @@ func (c *ServeCmd) config(cfg *config.Config) {
 	cfg.RateLimit = c.RateLimit
 	cfg.RateBurst = c.RateBurst
 	cfg.SecureCookies = c.SecureCookies
+	cfg.PublicURL = c.PublicURL
+	cfg.SMTPURL = c.SMTPURL
+	cfg.MailFrom = c.MailFrom
+	cfg.Workers = c.Workers
+	cfg.AllowPrivateWebhookURLs = c.AllowPrivate
+	cfg.IdempotencyTimeout = c.IdemTimeout
 }
 
 func (c *ServeCmd) Run(env *Env) error {

@@ -27,18 +27,37 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Version is the build's version string.
 	Version string
+	// AllowPrivateWebhookURLs lets webhooks go to loopback/private addresses
+	// and plain http (development and tests only).
+	AllowPrivateWebhookURLs bool
+	// SMTPURL is where e-mail goes (smtp://user:pass@host:587); empty
+	// disables e-mail. MailFrom is the sender address.
+	SMTPURL  string
+	MailFrom string
+	// PublicURL is the dashboard's address as people reach it, for links in
+	// e-mails (default http://Addr).
+	PublicURL string
+	// IdempotencyTimeout is how long a retry gets 409 for a key whose first
+	// request never finished (its process died) before it may run again.
+	IdempotencyTimeout time.Duration
+	// Workers is how many background jobs one process runs at once; 0
+	// disables background work in this process.
+	Workers int
 }
 
 // Defaults returns the configuration a fresh `waybill serve` uses.
 func Defaults() Config {
 	return Config{
-		DB:              "waybill.db",
-		Addr:            "127.0.0.1:8080",
-		RateLimit:       100,
-		RateBurst:       200,
-		MaxBodyBytes:    1 << 20,
-		ShutdownTimeout: 20 * time.Second,
-		Version:         "dev",
+		DB:                 "waybill.db",
+		Addr:               "127.0.0.1:8080",
+		RateLimit:          100,
+		RateBurst:          200,
+		MaxBodyBytes:       1 << 20,
+		ShutdownTimeout:    20 * time.Second,
+		Version:            "dev",
+		MailFrom:           "Waybill <waybill@localhost>",
+		Workers:            4,
+		IdempotencyTimeout: 30 * time.Second,
 	}
 }
 

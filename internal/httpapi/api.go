@@ -18,6 +18,7 @@ import (
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/httpapi/docsui"
 	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/store"
 )
 
@@ -33,11 +34,14 @@ type IdempotencyStore interface {
 
 // Deps are the services the API serves.
 type Deps struct {
-	Config      config.Config
-	Log         *slog.Logger
-	Auth        *auth.Service
-	Catalog     *catalog.Service
-	Inventory   *inventory.Service
+	Config    config.Config
+	Log       *slog.Logger
+	Auth      *auth.Service
+	Catalog   *catalog.Service
+	Inventory *inventory.Service
+	Notify    *notify.Service
+	// Wake tells the background workers there is new work (may be nil).
+	Wake        func()
 	Idempotency IdempotencyStore
 }
 
@@ -55,6 +59,10 @@ func New(d Deps) *API {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Wake == nil {
+		d.Wake = func() {}
+	}
+	useProblems()
 	a := &API{d: d, mux: http.NewServeMux(), limiter: newKeyLimiter(d.Config.RateLimit, d.Config.RateBurst)}
 	cfg := huma.DefaultConfig("Waybill API", d.Config.Version)
 	cfg.Info.Description = "Waybill's order fulfilment API. Authenticate with `Authorization: Bearer <API key>`. " +

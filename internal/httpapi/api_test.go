@@ -136,11 +136,11 @@ func TestProblems(t *testing.T) {
 			{"unknown route", "GET", "/api/v1/nothing", key, nil, 404, "", nil},
 			{"invalid fields", "POST", "/api/v1/products", key, map[string]any{"sku": "has space", "name": "", "price": "1.999", "barcodes": []string{"4006381333932"}, "country_of_origin": "Portugal"},
 				422, "invalid", []string{"body.sku", "body.name", "body.price", "body.barcodes[0]", "body.country_of_origin"}},
-			{"schema violation", "POST", "/api/v1/products", key, map[string]any{"sku": "A", "name": "A", "weight_g": "heavy"}, 422, "", []string{"body.weight_g"}},
-			{"malformed json", "POST", "/api/v1/products", key, `{"sku":`, 400, "", nil},
+			{"schema violation", "POST", "/api/v1/products", key, map[string]any{"sku": "A", "name": "A", "weight_g": "heavy"}, 422, "invalid", []string{"body.weight_g"}},
+			{"malformed json", "POST", "/api/v1/products", key, `{"sku":`, 400, "bad_request", nil},
 			{"unknown kit sku", "POST", "/api/v1/products", key, map[string]any{"sku": "K", "name": "K", "kit_components": []map[string]any{{"sku": "NOPE", "quantity": 1}}}, 422, "invalid", []string{"body.kit_components[0].sku"}},
 			{"bad scope", "POST", "/api/v1/api-keys", key, map[string]any{"scopes": []string{"catalog:delete"}}, 422, "invalid", []string{"body.scopes[0]"}},
-			{"too large", "POST", "/api/v1/products", key, `{"sku":"A","name":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "", nil},
+			{"too large", "POST", "/api/v1/products", key, `{"sku":"A","name":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "body_too_large", nil},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestProblems(t *testing.T) {
 				}
 				var p problem
 				r.JSON(t, &p)
-				if p.Status != c.status || p.Title == "" {
+				if p.Status != c.status || p.Title == "" || !strings.HasPrefix(p.Instance, "urn:waybill:request:req_") {
 					t.Fatalf("problem %+v", p)
 				}
 				if c.code != "" && p.Code != c.code {

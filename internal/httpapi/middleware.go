@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-)
 
-// IdempotencyStale is how long an unfinished claim on a key blocks retries
-// (409) before a retry may take it over (the first process died).
-const IdempotencyStale = 2 * time.Minute
+	"github.com/waybill/waybill/internal/store"
+)
 
 // idempotency implements Stripe's Idempotency-Key semantics for POSTs: the
 // same key and body replays the stored response; the same key with another
@@ -48,7 +46,7 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 		io.WriteString(sum, r.Method+" "+r.URL.RequestURI()+"\n")
 		sum.Write(body)
 		hash := hex.EncodeToString(sum.Sum(nil))
-		claimed, rec, err := a.d.Idempotency.Begin(r.Context(), p.TenantID, key, hash, IdempotencyStale)
+		claimed, rec, err := a.d.Idempotency.Begin(r.Context(), p.TenantID, key, hash, a.idemTimeout())
 		if err != nil {
 			writeProblem(w, r, problemFrom(r.Context(), a.d.Log, err))
 			return
@@ -58,6 +56,9 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 			case rec.RequestHash != hash:
 				writeProblem(w, r, &Problem{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 					Detail: "this Idempotency-Key was used with a different request; use a new key for a new request"})
+			case !rec.Done && rec.Committed:
+				writeProblem(w, r, &Problem{Status: http.StatusConflict, Code: "idempotency_key_response_lost",
+					Detail: "the first request with this Idempotency-Key was carried out, but its response was lost when the server stopped; look the result up instead of retrying"})
 			case !rec.Done:
 				w.Header().Set("Retry-After", "1")
 				writeProblem(w, r, &Problem{Status: http.StatusConflict, Code: "idempotency_key_in_flight",
@@ -74,6 +75,7 @@ func (a *API) idempotency(next http.Handler) http.Handler {
 		}
 		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		r = r.WithContext(store.WithIdempotencyKey(r.Context(), p.TenantID, key))
 		finished := false
 		defer func() {
 			// Not finished means a panic is on its way up: forget the claim so
@@ -201,4 +203,13 @@ func (a *API) rateLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// idemTimeout is how long an unfinished claim on a key blocks retries (409)
+// before a retry may take it over (the first process died mid-request).
+func (a *API) idemTimeout() time.Duration {
+	if a.d.Config.IdempotencyTimeout > 0 {
+		return a.d.Config.IdempotencyTimeout
+	}
+	return 30 * time.Second
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -150,5 +151,47 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// codeForStatus names the problems huma itself raises (schema validation,
+// malformed JSON, body limits), so every problem carries a code.
+var codeForStatus = map[int]string{
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          "unauthenticated",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              "conflict",
+	http.StatusRequestEntityTooLarge: "body_too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusUnprocessableEntity:   "invalid",
+	http.StatusTooManyRequests:       "rate_limited",
+}
+
+var useProblemsOnce sync.Once
+
+// useProblems makes huma build its own errors as our Problem (with code and
+// request id) instead of its plain error model. huma only offers this as a
+// package variable, so it is set once, the same way, by every API.
+func useProblems() {
+	useProblemsOnce.Do(func() {
+		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errList ...error) huma.StatusError {
+			p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg, Code: codeForStatus[status]}
+			for _, e := range errList {
+				if e == nil {
+					continue
+				}
+				if d, ok := e.(huma.ErrorDetailer); ok {
+					p.Errors = append(p.Errors, d.ErrorDetail())
+				} else {
+					p.Errors = append(p.Errors, &huma.ErrorDetail{Message: e.Error()})
+				}
+			}
+			if hctx != nil {
+				p.withInstance(requestID(hctx.Context()))
+			}
+			return p
+		}
 	})
 }

@@ -46,6 +46,18 @@ func (a *API) routes() {
 	route(a, "GET /reservations/{id}", "inventory:read", "get-reservation", "Get a reservation", a.getReservation)
 	route(a, "DELETE /reservations/{id}", "inventory:write", "release-reservation", "Release a reservation", a.releaseReservation)
 
+	// Events and webhooks
+	route(a, "GET /events", "settings:read", "list-events", "List events (the outbox), newest first", a.listEvents)
+	route(a, "GET /events/{id}", "settings:read", "get-event", "Get an event", a.getEvent)
+	route(a, "GET /webhook-endpoints", "settings:read", "list-webhook-endpoints", "List webhook endpoints", a.listWebhookEndpoints)
+	route(a, "POST /webhook-endpoints", "settings:write", "create-webhook-endpoint", "Add a webhook endpoint (its secret is shown once)", a.createWebhookEndpoint, created)
+	route(a, "GET /webhook-endpoints/{id}", "settings:read", "get-webhook-endpoint", "Get a webhook endpoint", a.getWebhookEndpoint)
+	route(a, "PATCH /webhook-endpoints/{id}", "settings:write", "update-webhook-endpoint", "Change, disable or enable a webhook endpoint", a.updateWebhookEndpoint)
+	route(a, "POST /webhook-endpoints/{id}/rotate-secret", "settings:write", "rotate-webhook-secret", "Give an endpoint a new secret (the old one signs too for 24 h)", a.rotateWebhookSecret)
+	route(a, "GET /webhook-endpoints/{id}/deliveries", "settings:read", "list-webhook-deliveries", "An endpoint's deliveries, newest first", a.listWebhookDeliveries)
+	route(a, "GET /webhook-deliveries/{id}", "settings:read", "get-webhook-delivery", "A delivery with every attempt", a.getWebhookDelivery)
+	route(a, "POST /webhook-deliveries/{id}/replay", "settings:write", "replay-webhook-delivery", "Send a delivery again", a.replayWebhookDelivery)
+
 	// Tenant, people and keys
 	route(a, "GET /tenant", "settings:read", "get-tenant", "The tenant this key belongs to", a.getTenant)
 	route(a, "GET /users", "settings:read", "list-users", "List dashboard users", a.listUsers)

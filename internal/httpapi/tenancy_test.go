@@ -9,6 +9,7 @@ import (
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/testenv"
 )
 
@@ -53,32 +54,51 @@ func TestCrossTenant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		epB, err := a.Notify.CreateEndpoint(ctx, tenB.ID, notify.EndpointInput{URL: "https://hooks.example.com/b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Notify.Relay(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evsB, _, err := a.Notify.Events(ctx, tenB.ID, notify.EventFilter{})
+		if err != nil || len(evsB) == 0 {
+			t.Fatal("B has no events", err)
+		}
+		delsB, _, err := a.Notify.Deliveries(ctx, tenB.ID, epB.ID, "", 10)
+		if err != nil || len(delsB) == 0 {
+			t.Fatal("B has no deliveries", err)
+		}
 		// objects maps the first path segment to B's object there. A route
 		// whose path names a resource missing here fails the test: add it.
 		objects := map[string]string{
-			"products":     prodB.ID,
-			"users":        userB.ID,
-			"api-keys":     keysB[0].ID,
-			"facilities":   facB.ID,
-			"bins":         binB.ID,
-			"transfers":    trB.ID,
-			"reservations": resB.ID,
+			"products":           prodB.ID,
+			"users":              userB.ID,
+			"api-keys":           keysB[0].ID,
+			"facilities":         facB.ID,
+			"bins":               binB.ID,
+			"transfers":          trB.ID,
+			"reservations":       resB.ID,
+			"events":             evsB[0].ID,
+			"webhook-endpoints":  epB.ID,
+			"webhook-deliveries": delsB[0].ID,
 		}
 		// Bodies that would succeed on A's own objects, so a refusal is the
 		// tenant wall and not a validation error.
 		bodies := map[string]any{
-			"update-product":       map[string]any{"name": "hijacked"},
-			"update-user":          map[string]any{"disabled": true, "role": "viewer"},
-			"create-product":       map[string]any{"sku": "A-SKU", "name": "A's product"},
-			"create-user":          map[string]any{"email": "a@example.com", "password": "a-password-123"},
-			"create-api-key":       map[string]any{"name": "a"},
-			"update-facility":      map[string]any{"name": "hijacked"},
-			"create-bin":           map[string]any{"code": "A-HIJACK"},
-			"update-bin":           map[string]any{"pickable": false},
-			"set-reorder-settings": map[string]any{"lead_time_days": 99},
-			"receive-transfer":     map[string]any{},
+			"update-product":          map[string]any{"name": "hijacked"},
+			"update-user":             map[string]any{"disabled": true, "role": "viewer"},
+			"create-product":          map[string]any{"sku": "A-SKU", "name": "A's product"},
+			"create-user":             map[string]any{"email": "a@example.com", "password": "a-password-123"},
+			"create-api-key":          map[string]any{"name": "a"},
+			"update-facility":         map[string]any{"name": "hijacked"},
+			"create-bin":              map[string]any{"code": "A-HIJACK"},
+			"update-bin":              map[string]any{"pickable": false},
+			"set-reorder-settings":    map[string]any{"lead_time_days": 99},
+			"receive-transfer":        map[string]any{},
+			"update-webhook-endpoint": map[string]any{"enabled": false, "url": "https://evil.example.com/"},
 		}
-		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH"}
+		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH", epB.ID, evsB[0].ID, delsB[0].ID, "hooks.example.com", epB.Secret}
 
 		doc := a.API.OpenAPI()
 		paths := make([]string, 0, len(doc.Paths))
@@ -150,6 +170,9 @@ func TestCrossTenant(t *testing.T) {
 		}
 		if ds, _ := a.Inventory.Check(ctx); len(ds) > 0 {
 			t.Fatalf("ledger disagrees: %+v", ds)
+		}
+		if ep, _ := a.Notify.Endpoint(ctx, tenB.ID, epB.ID); ep.Status != "active" || ep.Secret != epB.Secret || ep.URL != epB.URL {
+			t.Fatalf("B's webhook endpoint changed: %+v", ep)
 		}
 		if r := a.Do("GET", "/api/v1/products", keyB, nil); r.Code != 200 {
 			t.Fatalf("B's key stopped working: %d", r.Code)

@@ -220,6 +220,7 @@ type LevelFilter struct {
 	SKU        string
 	FacilityID string
 	Query      string // text in SKU or product name
+	LowOnly    bool   // only balances flagged low stock by their last change
 	After      string // cursor: "facilityID/productID"
 	Limit      int
 }

@@ -400,7 +400,13 @@ func (s *Service) Adjust(ctx context.Context, tenantID string, a Adjustment) (Mo
 		if err != nil {
 			return err
 		}
-		return s.afterChange(ctx, tx, tenantID, []string{it.ID}, f.ID, &lvl)
+		if err := s.afterChange(ctx, tx, tenantID, []string{it.ID}, f.ID, &lvl); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, tenantID, "inventory.adjusted", "stock_movement", m.ID, map[string]any{
+			"id": m.ID, "sku": it.SKU, "product_id": it.ID, "facility": f.Code, "facility_id": f.ID, "bin": a.Bin, "lot": m.Lot,
+			"kind": m.Kind, "quantity": a.Quantity, "reason": m.Reason, "ref_type": m.RefType, "ref_id": m.RefID, "actor": m.Actor,
+			"on_hand": lvl.OnHand, "reserved": lvl.Reserved, "available": lvl.Available(), "created_at": m.CreatedAt})
 	})
 	if err != nil {
 		return Movement{}, Level{}, errs.E(op, err)

@@ -77,7 +77,10 @@ func (s *Service) CreateTransfer(ctx context.Context, tenantID string, req Trans
 			}
 			pids = append(pids, l.ProductID)
 		}
-		return s.afterChange(ctx, tx, tenantID, pids, from.ID, nil)
+		if err := s.afterChange(ctx, tx, tenantID, pids, from.ID, nil); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, tenantID, "inventory.transfer_created", "transfer", t.ID, transferPayload(t, from.Code, to.Code))
 	})
 	if err != nil {
 		return Transfer{}, errs.E(op, err)
@@ -116,7 +119,8 @@ func (s *Service) ReceiveTransfer(ctx context.Context, tenantID, transferID, bin
 				return err
 			}
 		}
-		return nil
+		t.Status = TransferReceived
+		return tx.Emit(ctx, tenantID, "inventory.transfer_received", "transfer", t.ID, transferPayload(t, "", ""))
 	})
 	if err != nil {
 		return Transfer{}, errs.E(op, err)
@@ -239,9 +243,15 @@ func (s *Service) RecordCount(ctx context.Context, tenantID, facilityCode string
 			out = append(out, res)
 		}
 		if len(pids) > 0 {
-			return s.afterChange(ctx, tx, tenantID, pids, f.ID, nil)
+			if err := s.afterChange(ctx, tx, tenantID, pids, f.ID, nil); err != nil {
+				return err
+			}
 		}
-		return nil
+		lines := []map[string]any{}
+		for _, r := range out {
+			lines = append(lines, map[string]any{"sku": r.SKU, "bin": r.Bin, "lot": r.Lot, "expected": r.Expected, "counted": r.Counted, "delta": r.Delta})
+		}
+		return tx.Emit(ctx, tenantID, "inventory.counted", "count", countID, map[string]any{"id": countID, "facility": f.Code, "facility_id": f.ID, "lines": lines, "actor": actor})
 	})
 	if err != nil {
 		return "", nil, errs.E(op, err)
@@ -399,4 +409,16 @@ func (s *Service) ReorderSettingsOf(ctx context.Context, tenantID, productID str
 		return err
 	})
 	return rs, err
+}
+
+func transferPayload(t Transfer, from, to string) map[string]any {
+	lines := []map[string]any{}
+	for _, l := range t.Lines {
+		lines = append(lines, map[string]any{"sku": l.SKU, "product_id": l.ProductID, "quantity": l.Quantity})
+	}
+	p := map[string]any{"id": t.ID, "status": t.Status, "from_facility_id": t.FromFacilityID, "to_facility_id": t.ToFacilityID, "lines": lines, "note": t.Note}
+	if from != "" {
+		p["from"], p["to"] = from, to
+	}
+	return p
 }

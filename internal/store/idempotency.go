@@ -18,6 +18,7 @@ func NewIdempotency(db *DB) *Idempotency { return &Idempotency{db: db} }
 type IdemRecord struct {
 	RequestHash  string
 	Done         bool
+	Committed    bool // the request's writes committed (its response may be lost)
 	StatusCode   int
 	ResponseType string
 	ResponseBody []byte
@@ -43,9 +44,9 @@ func (s *Idempotency) Begin(ctx context.Context, tenantID, key, hash string, sta
 		}
 		var state string
 		var body []byte
-		err = tx.QueryRowContext(ctx, `SELECT request_hash, state, status_code, response_type, response_body, created_at
+		err = tx.QueryRowContext(ctx, `SELECT request_hash, state, committed, status_code, response_type, response_body, created_at
 			FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`, tenantID, key).
-			Scan(&rec.RequestHash, &state, &rec.StatusCode, &rec.ResponseType, &body, &rec.CreatedAt)
+			Scan(&rec.RequestHash, &state, &rec.Committed, &rec.StatusCode, &rec.ResponseType, &body, &rec.CreatedAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // deleted between the two statements: treated as in flight; the client retries
 		}
@@ -54,7 +55,7 @@ func (s *Idempotency) Begin(ctx context.Context, tenantID, key, hash string, sta
 		}
 		rec.Done = state == "done"
 		rec.ResponseBody = body
-		if !rec.Done && rec.RequestHash == hash && now.Sub(rec.CreatedAt.UTC()) > stale {
+		if !rec.Done && !rec.Committed && rec.RequestHash == hash && now.Sub(rec.CreatedAt.UTC()) > stale {
 			if _, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = $3 WHERE tenant_id = $1 AND key = $2`, tenantID, key, now); err != nil {
 				return wrap(op, err)
 			}
@@ -86,4 +87,26 @@ func (s *Idempotency) Prune(ctx context.Context, olderThan time.Duration) (int64
 		return 0, wrap("store.IdempotencyPrune", err)
 	}
 	return res.RowsAffected()
+}
+
+type idemKey struct{}
+
+type idemRef struct{ tenantID, key string }
+
+// WithIdempotencyKey marks ctx as serving the request with that key: every
+// write transaction of the request also marks the key committed, in the same
+// transaction, so a retry after a crash between commit and response can
+// never do the work a second time.
+func WithIdempotencyKey(ctx context.Context, tenantID, key string) context.Context {
+	return context.WithValue(ctx, idemKey{}, idemRef{tenantID, key})
+}
+
+// markCommitted is called by Tx just before it commits.
+func markCommitted(ctx context.Context, tx *sql.Tx) error {
+	ref, ok := ctx.Value(idemKey{}).(idemRef)
+	if !ok {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET committed = TRUE WHERE tenant_id = $1 AND key = $2 AND state = 'running'`, ref.tenantID, ref.key)
+	return wrap("store.markCommitted", err)
 }

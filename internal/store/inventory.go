@@ -570,6 +570,9 @@ func (s *Inventory) ListLevels(ctx context.Context, tenantID string, f inventory
 	if f.Query != "" {
 		where = append(where, `p.search_text LIKE `+arg("%"+likeEscape(strings.ToLower(f.Query))+"%")+` ESCAPE '\'`)
 	}
+	if f.LowOnly {
+		where = append(where, "l.low_stock = TRUE")
+	}
 	if f.After != "" {
 		fac, prod, _ := strings.Cut(f.After, "/")
 		where = append(where, "(l.facility_id > "+arg(fac)+" OR (l.facility_id = "+arg(fac)+" AND l.product_id > "+arg(prod)+"))")

@@ -113,6 +113,9 @@ CREATE TABLE idempotency_keys (
     key           TEXT NOT NULL,
     request_hash  TEXT NOT NULL,
     state         TEXT NOT NULL,
+    -- set in the same transaction as the request's own writes: a key whose
+    -- request committed but never stored its response is never run again
+    committed     BOOLEAN NOT NULL DEFAULT FALSE,
     status_code   INTEGER NOT NULL DEFAULT 0,
     response_type TEXT NOT NULL DEFAULT '',
     response_body BYTEA,

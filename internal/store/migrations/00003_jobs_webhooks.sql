@@ -74,7 +74,16 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempt_no);
 
+-- Which e-mail notifications a tenant wants; a missing row means on.
+CREATE TABLE notification_settings (
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    kind      TEXT NOT NULL,
+    enabled   BOOLEAN NOT NULL,
+    PRIMARY KEY (tenant_id, kind)
+);
+
 -- +goose Down
+DROP TABLE notification_settings;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/waybill/waybill/internal/auth"
+	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/job"
+	wbmail "github.com/waybill/waybill/internal/mail"
+	"github.com/waybill/waybill/internal/notify"
+)
+
+// mailer turns events into e-mail notifications. It spans domains (people
+// from auth, products from catalog, facilities from inventory, events from
+// notify), so it lives here, where they are wired.
+type mailer struct {
+	a      *App
+	sender *wbmail.Sender // nil when no SMTP server is configured
+}
+
+func (a *App) wireMail() error {
+	m := &mailer{a: a}
+	if a.Config.SMTPURL != "" {
+		c, err := wbmail.ParseURL(a.Config.SMTPURL)
+		if err != nil {
+			return errs.E("app.wireMail", errs.Invalid, "--smtp-url: "+err.Error())
+		}
+		c.From = a.Config.MailFrom
+		if _, err := mail.ParseAddress(c.From); err != nil {
+			return errs.E("app.wireMail", errs.Invalid, "--mail-from is not an e-mail address: "+c.From)
+		}
+		if m.sender, err = wbmail.NewSender(c); err != nil {
+			return err
+		}
+	}
+	a.Runner.Handle(notify.JobEmail, 8, 2*time.Minute, m.handle)
+	return nil
+}
+
+func (m *mailer) dashboardURL() string {
+	if m.a.Config.PublicURL != "" {
+		return strings.TrimRight(m.a.Config.PublicURL, "/")
+	}
+	return "http://" + m.a.Config.Addr
+}
+
+// handle sends one notification to the tenant's owners and admins.
+func (m *mailer) handle(ctx context.Context, j job.Job) error {
+	if m.sender == nil {
+		return nil // e-mail is not configured: nothing to send, nothing to retry
+	}
+	var p struct {
+		EventID string `json:"event_id"`
+		Kind    string `json:"kind"`
+	}
+	if err := j.Decode(&p); err != nil {
+		return job.Permanent(err)
+	}
+	settings, err := m.a.Notify.NotificationSettings(ctx, j.TenantID)
+	if err != nil {
+		return err
+	}
+	if !settings[p.Kind] {
+		return nil
+	}
+	ev, err := m.a.Notify.Event(ctx, j.TenantID, p.EventID)
+	if err != nil {
+		return job.Permanent(err)
+	}
+	tenant, err := m.a.Auth.Tenant(ctx, j.TenantID)
+	if err != nil {
+		return err
+	}
+	to, err := m.owners(ctx, j.TenantID)
+	if err != nil || len(to) == 0 {
+		return err
+	}
+	var kind wbmail.Kind
+	var data any
+	switch p.Kind {
+	case notify.EmailLowStock:
+		var c struct {
+			ProductID    string   `json:"product_id"`
+			FacilityID   string   `json:"facility_id"`
+			Available    int64    `json:"available"`
+			DaysOfCover  *float64 `json:"days_of_cover"`
+			LeadTimeDays int      `json:"lead_time_days"`
+			Reason       string   `json:"reason"`
+		}
+		if err := json.Unmarshal(ev.Payload, &c); err != nil {
+			return job.Permanent(err)
+		}
+		item := wbmail.LowStockItem{SKU: c.ProductID, Available: c.Available, DaysOfCover: c.DaysOfCover, LeadTimeDays: c.LeadTimeDays, Reason: c.Reason}
+		if prod, err := m.a.Catalog.Get(ctx, j.TenantID, c.ProductID); err == nil {
+			item.SKU, item.Name = prod.SKU, prod.Name
+		}
+		if f, err := m.a.Inventory.Facility(ctx, j.TenantID, c.FacilityID); err == nil {
+			item.Facility = f.Name
+		}
+		kind, data = wbmail.LowStock, wbmail.LowStockData{TenantName: tenant.Name, DashboardURL: m.dashboardURL(), Items: []wbmail.LowStockItem{item}}
+	case notify.EmailWebhookDisabled:
+		var d struct {
+			ID           string    `json:"id"`
+			Reason       string    `json:"reason"`
+			FailingSince time.Time `json:"failing_since"`
+		}
+		if err := json.Unmarshal(ev.Payload, &d); err != nil {
+			return job.Permanent(err)
+		}
+		ep, err := m.a.Notify.Endpoint(ctx, j.TenantID, d.ID)
+		if err != nil {
+			return job.Permanent(err)
+		}
+		kind, data = wbmail.WebhookDisabled, wbmail.WebhookDisabledData{TenantName: tenant.Name, DashboardURL: m.dashboardURL(), EndpointURL: ep.URL,
+			FailingSince: d.FailingSince, LastError: d.Reason, SettingsURL: m.dashboardURL() + "/settings/webhooks"}
+	default:
+		return nil // kinds whose areas are not built yet
+	}
+	subject, text, html, err := wbmail.Render(kind, data)
+	if err != nil {
+		return job.Permanent(err)
+	}
+	err = m.sender.Send(ctx, wbmail.Message{ID: ev.ID, To: to, Subject: subject, Text: text, HTML: html})
+	if err != nil && wbmail.IsPermanent(err) {
+		return job.Permanent(err)
+	}
+	return err
+}
+
+// owners are the people told about the tenant's operations.
+func (m *mailer) owners(ctx context.Context, tenantID string) ([]wbmail.Address, error) {
+	us, err := m.a.Auth.ListUsers(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []wbmail.Address
+	for _, u := range us {
+		if !u.Disabled && (u.Role == auth.Owner || u.Role == auth.Admin) {
+			out = append(out, wbmail.Address{Name: u.Name, Email: u.Email})
+		}
+	}
+	return out, nil
+}
