@@ -256,3 +256,44 @@ func (a *API) replayWebhookDelivery(ctx context.Context, in *productIDInput) (*s
 	a.d.Wake()
 	return &struct{ Body WebhookDelivery }{deliveryOut(d, nil)}, nil
 }
+
+// NotificationSettings says which e-mail notifications the tenant wants.
+type NotificationSettings struct {
+	NewOrder        bool `json:"new_order" doc:"E-mail the owners about new orders."`
+	LowStock        bool `json:"low_stock" doc:"E-mail the owners when a SKU falls to its reorder point."`
+	OrderShipped    bool `json:"order_shipped" doc:"E-mail customers their tracking when an order ships."`
+	WebhookDisabled bool `json:"webhook_disabled" doc:"E-mail the owners when a webhook endpoint is disabled."`
+}
+
+func (a *API) notificationSettings(ctx context.Context) (*struct{ Body NotificationSettings }, error) {
+	m, err := a.d.Notify.NotificationSettings(ctx, principal(ctx).TenantID)
+	if err != nil {
+		return nil, err
+	}
+	return &struct{ Body NotificationSettings }{NotificationSettings{NewOrder: m[notify.EmailNewOrder], LowStock: m[notify.EmailLowStock],
+		OrderShipped: m[notify.EmailOrderShipped], WebhookDisabled: m[notify.EmailWebhookDisabled]}}, nil
+}
+
+func (a *API) getNotificationSettings(ctx context.Context, _ *struct{}) (*struct{ Body NotificationSettings }, error) {
+	return a.notificationSettings(ctx)
+}
+
+func (a *API) setNotificationSettings(ctx context.Context, in *struct {
+	Body struct {
+		NewOrder        *bool `json:"new_order,omitempty"`
+		LowStock        *bool `json:"low_stock,omitempty"`
+		OrderShipped    *bool `json:"order_shipped,omitempty"`
+		WebhookDisabled *bool `json:"webhook_disabled,omitempty"`
+	}
+}) (*struct{ Body NotificationSettings }, error) {
+	tenant := principal(ctx).TenantID
+	for kind, v := range map[string]*bool{notify.EmailNewOrder: in.Body.NewOrder, notify.EmailLowStock: in.Body.LowStock,
+		notify.EmailOrderShipped: in.Body.OrderShipped, notify.EmailWebhookDisabled: in.Body.WebhookDisabled} {
+		if v != nil {
+			if err := a.d.Notify.SetNotificationSetting(ctx, tenant, kind, *v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return a.notificationSettings(ctx)
+}

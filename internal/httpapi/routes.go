@@ -56,6 +56,8 @@ func (a *API) routes() {
 	route(a, "POST /webhook-endpoints/{id}/rotate-secret", "settings:write", "rotate-webhook-secret", "Give an endpoint a new secret (the old one signs too for 24 h)", a.rotateWebhookSecret)
 	route(a, "GET /webhook-endpoints/{id}/deliveries", "settings:read", "list-webhook-deliveries", "An endpoint's deliveries, newest first", a.listWebhookDeliveries)
 	route(a, "GET /webhook-deliveries/{id}", "settings:read", "get-webhook-delivery", "A delivery with every attempt", a.getWebhookDelivery)
+	route(a, "GET /notification-settings", "settings:read", "get-notification-settings", "Which e-mail notifications are on", a.getNotificationSettings)
+	route(a, "PATCH /notification-settings", "settings:write", "set-notification-settings", "Turn e-mail notifications on or off", a.setNotificationSettings)
 	route(a, "POST /webhook-deliveries/{id}/replay", "settings:write", "replay-webhook-delivery", "Send a delivery again", a.replayWebhookDelivery)
 
 	// Tenant, people and keys

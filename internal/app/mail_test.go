@@ -1,0 +1,133 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/waybill/waybill/internal/auth"
+	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/testenv"
+)
+
+// inbox is a real SMTP server on loopback that keeps what it receives.
+type inbox struct {
+	mu   sync.Mutex
+	msgs []string
+	rcpt []string
+}
+
+func (b *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &inboxSession{b: b}, nil }
+
+type inboxSession struct {
+	b    *inbox
+	rcpt []string
+}
+
+func (s *inboxSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.rcpt = append(s.rcpt, to)
+	return nil
+}
+func (s *inboxSession) Data(r io.Reader) error {
+	var buf bytes.Buffer
+	io.Copy(&buf, r)
+	s.b.mu.Lock()
+	s.b.msgs = append(s.b.msgs, buf.String())
+	s.b.rcpt = append(s.b.rcpt, s.rcpt...)
+	s.b.mu.Unlock()
+	return nil
+}
+func (s *inboxSession) Reset()        { s.rcpt = nil }
+func (s *inboxSession) Logout() error { return nil }
+
+func TestLowStockEmail(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		box := &inbox{}
+		srv := smtp.NewServer(box)
+		srv.Domain = "localhost"
+		srv.AllowInsecureAuth = true
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+				t.Log(err)
+			}
+		}()
+		defer srv.Close()
+
+		a := testenv.NewApp(t, e, func(c *config.Config) {
+			c.SMTPURL = "smtp://" + l.Addr().String() + "?starttls=none"
+			c.MailFrom = "Waybill <alerts@shop.example>"
+			c.PublicURL = "https://waybill.shop.example"
+		})
+		ctx, stop := context.WithCancel(context.Background())
+		done := a.StartBackground(ctx)
+		defer func() { stop(); <-done }()
+
+		ten, _ := a.Tenant("Trail Co")
+		if _, err := a.Auth.CreateUser(ctx, ten.ID, auth.NewUser{Email: "owner@shop.example", Name: "Olga Owner", Role: auth.Owner, Password: "long-enough-pw"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Auth.CreateUser(ctx, ten.ID, auth.NewUser{Email: "picker@shop.example", Role: auth.Warehouse, Password: "long-enough-pw"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Catalog.Create(ctx, ten.ID, "USD", catalog.Draft{SKU: "TENT", Name: "Ridgeline tent"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Inventory.CreateFacility(ctx, ten.ID, inventory.FacilityInput{Code: "MAIN", Name: "Main", Kind: inventory.Own}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.Inventory.Adjust(ctx, ten.ID, inventory.Adjustment{SKU: "TENT", Facility: "MAIN", Quantity: 10, Kind: inventory.Receive}); err != nil {
+			t.Fatal(err)
+		}
+		rp := int64(5)
+		if _, err := a.Inventory.SetReorderSettings(ctx, ten.ID, "TENT", inventory.ReorderSettings{LeadTimeDays: 30, ReorderPoint: &rp}); err != nil {
+			t.Fatal(err)
+		}
+		// Selling 6 takes available to 4, below the reorder point of 5.
+		if _, _, err := a.Inventory.MakeReservation(ctx, ten.ID, inventory.ReserveRequest{Lines: []inventory.ReserveLine{{SKU: "TENT", Quantity: 6}}}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			box.mu.Lock()
+			n := len(box.msgs)
+			box.mu.Unlock()
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no low-stock e-mail arrived")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // a second copy would arrive by now
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		if len(box.msgs) != 1 {
+			t.Fatalf("%d e-mails, want 1", len(box.msgs))
+		}
+		msg := box.msgs[0]
+		for _, want := range []string{"Low stock", "TENT", "Trail Co", "alerts@shop.example", "https://waybill.shop.example"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("e-mail lacks %q", want)
+			}
+		}
+		if len(box.rcpt) != 1 || box.rcpt[0] != "owner@shop.example" {
+			t.Fatalf("recipients %v: only owners and admins are told", box.rcpt)
+		}
+	})
+}
