@@ -200,8 +200,9 @@ func (r *Runner) Run(ctx context.Context, grace time.Duration) {
 			wg.Add(1)
 			go func(j Job) {
 				defer wg.Done()
-				defer func() { <-slots }()
 				r.run(jobCtx, j)
+				<-slots
+				r.Wake() // a worker is free: look for more work now, not at the next poll
 			}(j)
 		}
 		if len(jobs) == free && free > 0 {

@@ -29,7 +29,8 @@ import (
 var screenshots = flag.String("screenshots", "", "keep the browser test's screenshots in this directory (default: a temporary one)")
 
 // TestBrowser drives the dashboard in a real Chromium: sign in, create a
-// product through the form, find it with the search box (htmx), and take
+// product through the form, find it with the search box (htmx), find a SKU's
+// stock, adjust it through the form and see the ledger row, and take
 // screenshots at laptop and tablet sizes. Any script error or blocked
 // resource (a Content-Security-Policy violation, say) fails it.
 func TestBrowser(t *testing.T) {
@@ -37,12 +38,12 @@ func TestBrowser(t *testing.T) {
 	chromium := testenv.Chromium(t)
 	e := testenv.Engines(t)[0] // SQLite: the browser is what is under test here
 	db := e.Open(t)
-	as, cs := auth.NewService(store.NewAuth(db)), catalog.NewService(store.NewCatalog(db))
-	if _, err := demo.Seed(t.Context(), as, cs, inventory.NewService(store.NewInventory(db))); err != nil {
+	as, cs, inv := auth.NewService(store.NewAuth(db)), catalog.NewService(store.NewCatalog(db)), inventory.NewService(store.NewInventory(db))
+	if _, err := demo.Seed(t.Context(), as, cs, inv); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(withRequestID(web.New(web.Deps{Config: config.Defaults(), Log: slog.New(slog.DiscardHandler),
-		Auth: as, Catalog: cs, Sessions: store.NewSessions(db)})))
+		Auth: as, Catalog: cs, Inventory: inv, Sessions: store.NewSessions(db)})))
 	defer srv.Close()
 
 	dir := *screenshots
@@ -68,7 +69,7 @@ func TestBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancelTab := chromedp.NewContext(actx)
 	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, 25*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 
 	var mu sync.Mutex
@@ -198,6 +199,65 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("products-search.png", false)
 
+	// Inventory: a SKU whose fixed reorder point is above its stock shows
+	// as low; narrow the list to one SKU, open its history, adjust it.
+	tn := mustTenant(t, as)
+	twenty := int64(20)
+	if _, err := inv.SetReorderSettings(t.Context(), tn.ID, "PAD-AIR-R", inventory.ReorderSettings{LeadTimeDays: 21, SafetyDays: 7, ReorderPoint: &twenty}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := inv.Adjust(t.Context(), tn.ID, inventory.Adjustment{SKU: "PAD-AIR-R", Facility: "DEN", Quantity: -1, Kind: inventory.WriteOff, Reason: "torn", Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	step("inventory",
+		chromedp.Click(css(`a.nav-item[href="/inventory"]`)),
+		chromedp.WaitVisible(css(`#inventory-results table`)),
+	)
+	shot("inventory-1280x800.png", false)
+	step("low stock only", chromedp.Click(css(`input[name="low"]`)))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const rows = document.querySelectorAll('#inventory-results tbody tr:not(.low-note)');
+		return rows.length === 1 && rows[0].classList.contains('is-low') && rows[0].textContent.includes('PAD-AIR-R');
+	})()`)); err != nil {
+		rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#inventory-results').innerText`))
+		t.Fatalf("low stock only did not leave PAD-AIR-R alone: %v\n%s", err, rows)
+	}
+	step("all stock again", chromedp.Click(css(`input[name="low"]`)))
+	step("filter the stock list",
+		chromedp.Evaluate[chromedp.Void](`window.__samePage = true`),
+		chromedp.SendKeys(css(`input[name="q"]`), "MUG-ENM"),
+	)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const rows = document.querySelectorAll('#inventory-results tbody tr');
+		return rows.length > 0 && [...rows].every(r => r.querySelector('td.sku').textContent.trim() === 'MUG-ENM-WHT');
+	})()`)); err != nil {
+		rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#inventory-results').innerText`))
+		t.Fatalf("the search did not narrow the stock list to MUG-ENM-WHT: %v\n%s", err, rows)
+	}
+	if same, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__samePage === true`)); !same {
+		t.Error("the stock search reloaded the page instead of swapping the results")
+	}
+	step("open the SKU's history",
+		chromedp.Click(css(`#inventory-results td.sku a`)),
+		chromedp.WaitVisible(css(`#ledger table`)),
+		chromedp.Click(css(`.head-actions a[href^="/inventory/adjust"]`)),
+		chromedp.WaitVisible(css(`input[name="quantity"]`)),
+		chromedp.Click(css(`input[name="kind"][value="adjust"] + span`)),
+		chromedp.SendKeys(css(`input[name="quantity"]`), "6"),
+		chromedp.SendKeys(css(`input[name="bin"]`), "A-03-2-A"),
+		chromedp.SendKeys(css(`input[name="reason"]`), "found behind the shelf"),
+	)
+	shot("inventory-adjust.png", false)
+	step("adjust", chromedp.Click(css(`form.stock-form button[type="submit"]`)), chromedp.WaitVisible(css(`.flash`)))
+	if flash, _ := chromedp.Run(ctx, chromedp.Text(css(`.flash`))); !strings.Contains(flash, "Adjusted +6 MUG-ENM-WHT at DEN.") {
+		t.Errorf("flash = %q", flash)
+	}
+	if row, _ := chromedp.Run(ctx, chromedp.Text(css(`#ledger tbody tr`))); !strings.Contains(row, "Adjusted") || !strings.Contains(row, "+6") ||
+		!strings.Contains(row, "found behind the shelf") || !strings.Contains(row, demo.Email) || !strings.Contains(row, "A-03-2-A") {
+		t.Errorf("newest ledger row = %q", row)
+	}
+	shot("inventory-sku.png", true)
+
 	step("API key",
 		chromedp.Navigate(srv.URL+"/settings/api-keys"),
 		chromedp.WaitVisible(css(`input[name="name"]`)),
@@ -219,6 +279,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(css(`#product-results table`)),
 	)
 	shot("products-800x1100.png", false)
+	step("tablet inventory", chromedp.Navigate(srv.URL+"/inventory"), chromedp.WaitVisible(css(`#inventory-results table`)))
+	shot("inventory-800x1100.png", false)
 	step("open the menu", chromedp.Click(css(`label.menu-button`)), chromedp.WaitVisible(css(`nav.nav`)))
 	shot("menu-800x1100.png", false)
 	step("tablet form", chromedp.Navigate(srv.URL+"/products/new"), chromedp.WaitVisible(css(`input[name="sku"]`)))

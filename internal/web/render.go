@@ -17,6 +17,7 @@ import (
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/id"
+	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/money"
 )
 
@@ -31,8 +32,15 @@ type pages struct {
 
 func loadPages(a *assets) *pages {
 	funcs := template.FuncMap{
-		"asset":  a.URL,
-		"scopes": formatScopes,
+		"asset":     a.URL,
+		"scopes":    formatScopes,
+		"signed":    formatSigned,
+		"sign":      signClass,
+		"kindLabel": kindLabel,
+		"list":      func(s ...string) []string { return s },
+		"facilityChoice": func(name, value string, fs []inventory.Facility) facilityChoice {
+			return facilityChoice{Name: name, Value: value, Facilities: fs}
+		},
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -49,6 +57,12 @@ func loadPages(a *assets) *pages {
 		p.set[strings.TrimSuffix(file, ".html")] = t
 	}
 	return p
+}
+
+// facilityChoice is what the facility_select partial receives.
+type facilityChoice struct {
+	Name, Value string
+	Facilities  []inventory.Facility
 }
 
 // view is what every page template receives.
@@ -100,7 +114,7 @@ type navItem struct {
 var nav = []navItem{
 	{"orders", "Orders", ""},
 	{"products", "Products", "/products"},
-	{"inventory", "Inventory", ""},
+	{"inventory", "Inventory", "/inventory"},
 	{"fulfilment", "Fulfilment", ""},
 	{"warehouse", "Warehouse", ""},
 	{"shipping", "Shipping", ""},
@@ -111,6 +125,16 @@ var nav = []navItem{
 
 // Nav returns the navigation entries.
 func (v *view) Nav() []navItem { return nav }
+
+// tabs is what the tab partials receive: the active tab and the view, so a
+// partial can leave out tabs the person may not open.
+type tabs struct {
+	Active string
+	View   *view
+}
+
+// Tabs is the argument of a tab partial, e.g. {{template "settings_tabs" ($.Tabs "users")}}.
+func (v *view) Tabs(active string) tabs { return tabs{Active: active, View: v} }
 
 // render writes a full page. It renders into a buffer first, so a template
 // failure becomes an error page instead of half a page.

@@ -12,15 +12,17 @@ import (
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/inventory"
 )
 
 // Deps are what the dashboard shows and changes.
 type Deps struct {
-	Config   config.Config
-	Log      *slog.Logger
-	Auth     *auth.Service
-	Catalog  *catalog.Service
-	Sessions scs.CtxStore
+	Config    config.Config
+	Log       *slog.Logger
+	Auth      *auth.Service
+	Catalog   *catalog.Service
+	Inventory *inventory.Service
+	Sessions  scs.CtxStore
 }
 
 // Session lifetimes: a working day at most, and signed out after two idle hours.
@@ -85,6 +87,18 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /products/{id}/archive", s.signedIn(s.productArchive))
 	mux.Handle("POST /products/{id}/unarchive", s.signedIn(s.productUnarchive))
 
+	mux.Handle("GET /inventory", s.signedIn(s.inventoryList))
+	mux.Handle("GET /inventory/sku/{id}", s.signedIn(s.inventorySKU))
+	mux.Handle("POST /inventory/sku/{id}/reorder", s.signedIn(s.inventoryReorder))
+	mux.Handle("GET /inventory/adjust", s.signedIn(s.inventoryAdjustForm))
+	mux.Handle("POST /inventory/adjust", s.signedIn(s.inventoryAdjust))
+	mux.Handle("GET /inventory/transfers", s.signedIn(s.transferList))
+	mux.Handle("GET /inventory/transfers/new", s.signedIn(s.transferNew))
+	mux.Handle("POST /inventory/transfers/new", s.signedIn(s.transferCreate))
+	mux.Handle("POST /inventory/transfers/{id}/receive", s.signedIn(s.transferReceive))
+	mux.Handle("GET /inventory/count", s.signedIn(s.countForm))
+	mux.Handle("POST /inventory/count", s.signedIn(s.countRecord))
+
 	mux.Handle("GET /settings", s.signedIn(s.settingsHome))
 	mux.Handle("GET /settings/api-keys", s.signedIn(s.apiKeyList))
 	mux.Handle("POST /settings/api-keys", s.signedIn(s.apiKeyCreate))
@@ -92,6 +106,13 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /settings/users", s.signedIn(s.userList))
 	mux.Handle("POST /settings/users", s.signedIn(s.userCreate))
 	mux.Handle("POST /settings/users/{id}", s.signedIn(s.userUpdate))
+	mux.Handle("GET /settings/facilities", s.signedIn(s.facilityList))
+	mux.Handle("GET /settings/facilities/new", s.signedIn(s.facilityNew))
+	mux.Handle("POST /settings/facilities", s.signedIn(s.facilityCreate))
+	mux.Handle("GET /settings/facilities/{id}", s.signedIn(s.facilityEdit))
+	mux.Handle("POST /settings/facilities/{id}", s.signedIn(s.facilityUpdate))
+	mux.Handle("POST /settings/facilities/{id}/bins", s.signedIn(s.binCreate))
+	mux.Handle("POST /settings/facilities/{id}/bins/{bin}", s.signedIn(s.binUpdate))
 
 	mux.Handle("/", s.signedIn(s.notFound))
 
