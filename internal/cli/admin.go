@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/waybill/waybill/internal/app"
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/errs"
 )
@@ -80,15 +81,11 @@ type UserCreateCmd struct {
 }
 
 func (c *UserCreateCmd) Run(env *Env) error {
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	pw := c.Password
 	if pw == "" {
 		if pw, err = readPassword(env); err != nil {
@@ -127,15 +124,11 @@ type UserListCmd struct {
 }
 
 func (c *UserListCmd) Run(env *Env) error {
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	us, err := a.Auth.ListUsers(env.Ctx, t.ID)
 	if err != nil {
 		return err
@@ -164,15 +157,11 @@ type APIKeyCreateCmd struct {
 }
 
 func (c *APIKeyCreateCmd) Run(env *Env) error {
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	var scopes []auth.Scope
 	for _, s := range c.Scope {
 		for _, part := range strings.Split(s, ",") {
@@ -196,15 +185,11 @@ type APIKeyListCmd struct {
 }
 
 func (c *APIKeyListCmd) Run(env *Env) error {
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	ks, err := a.Auth.ListAPIKeys(env.Ctx, t.ID)
 	if err != nil {
 		return err
@@ -232,15 +217,11 @@ type APIKeyRevokeCmd struct {
 }
 
 func (c *APIKeyRevokeCmd) Run(env *Env) error {
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	keyID := c.Key
 	if strings.HasPrefix(c.Key, auth.KeyPrefix) {
 		p, err := a.Auth.Authenticate(env.Ctx, c.Key)
@@ -255,6 +236,21 @@ func (c *APIKeyRevokeCmd) Run(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "revoked %s (%s…)\n", k.ID, k.Prefix)
 	return nil
+}
+
+// openTenant opens the app on db and finds the tenant named (or with the id)
+// tenant; the caller closes the app.
+func (e *Env) openTenant(db, tenant string) (*app.App, auth.Tenant, error) {
+	a, err := e.open(db)
+	if err != nil {
+		return nil, auth.Tenant{}, err
+	}
+	t, err := findTenant(e, a.Auth, tenant)
+	if err != nil {
+		a.Close()
+		return nil, auth.Tenant{}, err
+	}
+	return a, t, nil
 }
 
 // findTenant accepts a tenant's id or its name.

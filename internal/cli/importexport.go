@@ -50,15 +50,11 @@ func (c *ImportProductsCmd) Run(env *Env) error {
 	if st.IsDir() {
 		return errs.E(op, errs.Invalid, c.File+" is a directory, not a CSV file")
 	}
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	opts := catalog.ImportOptions{DryRun: c.DryRun}
 	bar := newImportProgress(env.Stderr, st.Size())
 	if bar != nil {
@@ -157,15 +153,11 @@ type ExportProductsCmd struct {
 
 func (c *ExportProductsCmd) Run(env *Env) error {
 	const op = "cli.export.products"
-	a, err := env.open(c.DB)
+	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := findTenant(env, a.Auth, c.Tenant)
-	if err != nil {
-		return err
-	}
 	f := catalog.Filter{Status: catalog.Status(c.Status)}
 	if c.Out == "" || c.Out == "-" {
 		w := bufio.NewWriterSize(env.Stdout, 64<<10)
