@@ -88,6 +88,8 @@ type Store interface {
 	Discard(ctx context.Context, id, worker string, at time.Time, lastErr string) (bool, error)
 	// Unclaim hands a running job back without counting the attempt (shutdown).
 	Unclaim(ctx context.Context, id, worker string) error
+	// Extend renews worker's lease on running jobs (the heartbeat).
+	Extend(ctx context.Context, worker string, ids []string, until time.Time) error
 }
 
 type kind struct {
@@ -107,11 +109,15 @@ type Runner struct {
 	Workers int
 	// Poll is how often the runner looks for work when idle.
 	Poll time.Duration
-	// Lease is how long a claim lasts before another process may take the
-	// job over (a job must finish, or its worker die, within it).
+	// Lease is how long a claim lasts without a heartbeat before another
+	// process may take the job over. Running jobs are renewed every third of
+	// it, so a job may run longer; a killed process's jobs move on within it.
 	Lease time.Duration
 	now   func() time.Time
 	wake  chan struct{}
+
+	mu      sync.Mutex
+	running map[string]struct{}
 }
 
 type periodic struct {
@@ -121,8 +127,8 @@ type periodic struct {
 
 // NewRunner returns a runner identified as worker (unique per process).
 func NewRunner(store Store, log *slog.Logger, worker string) *Runner {
-	return &Runner{store: store, log: log, worker: worker, kinds: map[string]kind{}, Workers: 4, Poll: time.Second, Lease: 5 * time.Minute,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, wake: make(chan struct{}, 1)}
+	return &Runner{store: store, log: log, worker: worker, kinds: map[string]kind{}, Workers: 4, Poll: time.Second, Lease: 15 * time.Second,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, wake: make(chan struct{}, 1), running: map[string]struct{}{}}
 }
 
 // Handle registers the handler of a kind.
@@ -176,6 +182,9 @@ func (r *Runner) Run(ctx context.Context, grace time.Duration) {
 	defer cancelJobs()
 	tick := time.NewTicker(r.Poll)
 	defer tick.Stop()
+	hbDone := make(chan struct{})
+	go r.heartbeat(jobCtx, hbDone)
+	defer close(hbDone)
 	lastPeriodic := time.Time{}
 	for {
 		if ctx.Err() != nil {
@@ -198,9 +207,15 @@ func (r *Runner) Run(ctx context.Context, grace time.Duration) {
 		for _, j := range jobs {
 			slots <- struct{}{}
 			wg.Add(1)
+			r.mu.Lock()
+			r.running[j.ID] = struct{}{}
+			r.mu.Unlock()
 			go func(j Job) {
 				defer wg.Done()
 				r.run(jobCtx, j)
+				r.mu.Lock()
+				delete(r.running, j.ID)
+				r.mu.Unlock()
 				<-slots
 				r.Wake() // a worker is free: look for more work now, not at the next poll
 			}(j)
@@ -222,6 +237,29 @@ func (r *Runner) Run(ctx context.Context, grace time.Duration) {
 		r.log.Warn("jobs: grace period over; cancelling running jobs")
 		cancelJobs()
 		<-done
+	}
+}
+
+// heartbeat renews the lease of this process's running jobs every third of
+// the lease until done is closed.
+func (r *Runner) heartbeat(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(max(r.Lease/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		ids := make([]string, 0, len(r.running))
+		for id := range r.running {
+			ids = append(ids, id)
+		}
+		r.mu.Unlock()
+		if err := r.store.Extend(ctx, r.worker, ids, r.now().Add(r.Lease)); err != nil && ctx.Err() == nil {
+			r.log.Warn("jobs: lease renewal failed", "err", err)
+		}
 	}
 }
 

@@ -170,3 +170,56 @@ func TestPeriodicOncePerSlot(t *testing.T) {
 		}
 	})
 }
+
+// A job that outlives its lease keeps it through heartbeats, while a job
+// whose worker vanished (claimed, never renewed) is taken over once its
+// lease runs out.
+func TestHeartbeatKeepsLeaseAndDeadWorkersLose(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		db := e.Open(t)
+		js := store.NewJobs(db)
+		ctx := context.Background()
+		js.Enqueue(ctx, job.NewJob{Kind: "long"})
+		js.Enqueue(ctx, job.NewJob{Kind: "orphan"})
+		now := time.Now().UTC()
+		// A process claims the orphan and dies at once.
+		if got, err := js.Claim(ctx, "dead", []string{"orphan"}, 1, now, now.Add(300*time.Millisecond)); err != nil || len(got) != 1 {
+			t.Fatalf("claim: %v %d", err, len(got))
+		}
+		var longRuns, orphanRuns atomic.Int64
+		release := make(chan struct{})
+		mk := func(name string) *job.Runner {
+			r := job.NewRunner(js, quiet, name)
+			r.Poll = 10 * time.Millisecond
+			r.Lease = 300 * time.Millisecond
+			r.Handle("long", 1, time.Minute, func(ctx context.Context, j job.Job) error {
+				longRuns.Add(1)
+				<-release
+				return nil
+			})
+			r.Handle("orphan", 3, time.Minute, func(ctx context.Context, j job.Job) error { orphanRuns.Add(1); return nil })
+			return r
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for _, name := range []string{"a", "b"} {
+			r := mk(name)
+			wg.Add(1)
+			go func() { defer wg.Done(); r.Run(runCtx, time.Second) }()
+		}
+		time.Sleep(1500 * time.Millisecond) // five leases
+		close(release)
+		deadline := time.Now().Add(10 * time.Second)
+		for orphanRuns.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		stop()
+		wg.Wait()
+		if longRuns.Load() != 1 {
+			t.Fatalf("a job that outlived its lease ran %d times; the heartbeat should keep it", longRuns.Load())
+		}
+		if orphanRuns.Load() != 1 {
+			t.Fatalf("the dead worker's job ran %d times; it should be taken over once", orphanRuns.Load())
+		}
+	})
+}

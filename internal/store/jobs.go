@@ -88,6 +88,22 @@ func (s *Jobs) Claim(ctx context.Context, worker string, kinds []string, n int, 
 	return out, err
 }
 
+// Extend renews worker's lease on the given running jobs until until; it is
+// the heartbeat that lets a short lease survive a long job, so the jobs of a
+// killed process are taken over within one lease rather than after minutes.
+func (s *Jobs) Extend(ctx context.Context, worker string, ids []string, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{worker, until}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	_, err := s.db.W.ExecContext(ctx, `UPDATE jobs SET locked_until = $2
+		WHERE locked_by = $1 AND status = 'running' AND id IN (`+placeholders(3, len(ids))+`)`, args...)
+	return wrap("store.ExtendJobs", err)
+}
+
 func (s *Jobs) finish(ctx context.Context, set string, args ...any) (bool, error) {
 	res, err := s.db.W.ExecContext(ctx, `UPDATE jobs SET `+set+`, locked_by = '', locked_until = NULL
 		WHERE id = $1 AND locked_by = $2 AND status = 'running'`, args...)
