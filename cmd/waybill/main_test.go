@@ -27,7 +27,7 @@ func TestBinary(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	demo := exec.Command(bin, "demo", "--no-serve")
+	demo := exec.Command(bin, "demo", "--no-serve", "--orders", "60")
 	demo.Dir = dir
 	out, err := demo.CombinedOutput()
 	if err != nil {

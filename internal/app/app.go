@@ -18,11 +18,13 @@ import (
 
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/httpapi"
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/job"
 	"github.com/waybill/waybill/internal/notify"
+	"github.com/waybill/waybill/internal/order"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/web"
 )
@@ -36,6 +38,8 @@ type App struct {
 	Catalog   *catalog.Service
 	Inventory *inventory.Service
 	Notify    *notify.Service
+	Orders    *order.Service
+	Channels  *channels.Service
 	Jobs      *store.Jobs
 	Runner    *job.Runner
 	API       *httpapi.API
@@ -66,16 +70,20 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Auth = auth.NewService(store.NewAuth(db))
 	a.Catalog = catalog.NewService(store.NewCatalog(db))
 	a.Inventory = inventory.NewService(store.NewInventory(db))
+	a.Orders = order.NewService(store.NewOrders(db), a.Inventory)
+	a.Channels = channels.NewService(store.NewChannels(db), a.Orders, channelHTTPClient(), channelKinds()...)
 	a.idem = store.NewIdempotency(db)
 	a.sessions = store.NewSessions(db)
 	a.wireBackground()
+	a.wireChannels()
 	if err := a.wireMail(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify,
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify, Orders: a.Orders, Channels: a.Channels,
 		Idempotency: a.idem, Wake: a.Runner.Wake})
-	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions})
+	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions,
+		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -99,6 +107,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle(httpapi.Prefix+"/", a.API)
+	mux.Handle(httpapi.HooksPrefix, httpapi.ChannelHooks(a.Channels, log, a.Runner.Wake))
 	mux.Handle("/", dash)
 	a.Handler = httpapi.WithRequestID(m.wrap(mux))
 	return a, nil

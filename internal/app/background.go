@@ -18,7 +18,9 @@ import (
 // Job kinds run in the background besides webhook delivery.
 const (
 	jobExpireReservations = "reservations.expire"
+	jobAllocateBackorders = "orders.allocate_backorders"
 	jobPrune              = "maintenance.prune"
+	jobRecheckLowStock    = "inventory.recheck_low_stock"
 )
 
 // wireBackground builds the job runner, its handlers and the notify service.
@@ -55,6 +57,15 @@ func (a *App) wireBackground() {
 		return err
 	})
 	a.Runner.Every(jobExpireReservations, 15*time.Second)
+	a.Runner.Handle(jobAllocateBackorders, 1, time.Minute, func(ctx context.Context, j job.Job) error {
+		n, err := a.Orders.AllocateBackorders(ctx)
+		if n > 0 {
+			a.Log.Info("backordered orders got stock", "orders", n)
+			a.Runner.Wake()
+		}
+		return err
+	})
+	a.Runner.Every(jobAllocateBackorders, 10*time.Second)
 	a.Runner.Handle(jobPrune, 1, 5*time.Minute, func(ctx context.Context, j job.Job) error {
 		// Idempotency records are promised for 24 h and kept 48 h.
 		if _, err := a.idem.Prune(ctx, 48*time.Hour); err != nil {
@@ -67,6 +78,16 @@ func (a *App) wireBackground() {
 		return err
 	})
 	a.Runner.Every(jobPrune, time.Hour)
+	// Demand ages out of the days-of-cover window without any stock change
+	// to notice it; this sweep moves the low-stock flags (and alerts) along.
+	a.Runner.Handle(jobRecheckLowStock, 1, 10*time.Minute, func(ctx context.Context, j job.Job) error {
+		n, err := a.Inventory.RecheckLowStock(ctx)
+		if n > 0 {
+			a.Log.Info("low-stock flags rechecked", "changed", n)
+		}
+		return err
+	})
+	a.Runner.Every(jobRecheckLowStock, time.Hour)
 }
 
 // StartBackground runs the outbox relay and the job runner until ctx ends;

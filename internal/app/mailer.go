@@ -12,18 +12,21 @@ import (
 	"github.com/waybill/waybill/internal/job"
 	wbmail "github.com/waybill/waybill/internal/mail"
 	"github.com/waybill/waybill/internal/notify"
+	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/store"
 )
 
 // mailer turns events into e-mail notifications. It spans domains (people
 // from auth, products from catalog, facilities from inventory, events from
 // notify), so it lives here, where they are wired.
 type mailer struct {
-	a      *App
-	sender *wbmail.Sender // nil when no SMTP server is configured
+	a        *App
+	sender   *wbmail.Sender // nil when no SMTP server is configured
+	counters *store.Counters
 }
 
 func (a *App) wireMail() error {
-	m := &mailer{a: a}
+	m := &mailer{a: a, counters: store.NewCounters(a.DB)}
 	if a.Config.SMTPURL != "" {
 		c, err := wbmail.ParseURL(a.Config.SMTPURL)
 		if err != nil {
@@ -117,6 +120,8 @@ func (m *mailer) handle(ctx context.Context, j job.Job) error {
 		}
 		kind, data = wbmail.WebhookDisabled, wbmail.WebhookDisabledData{TenantName: tenant.Name, DashboardURL: m.dashboardURL(), EndpointURL: ep.URL,
 			FailingSince: d.FailingSince, LastError: d.Reason, SettingsURL: m.dashboardURL() + "/settings/webhooks"}
+	case notify.EmailNewOrder:
+		return m.newOrders(ctx, j, ev, tenant, to)
 	default:
 		return nil // kinds whose areas are not built yet
 	}
@@ -127,6 +132,71 @@ func (m *mailer) handle(ctx context.Context, j job.Job) error {
 	err = m.sender.Send(ctx, wbmail.Message{ID: ev.ID, To: to, Subject: subject, Text: text, HTML: html})
 	if err != nil && wbmail.IsPermanent(err) {
 		return job.Permanent(err)
+	}
+	return err
+}
+
+// newOrders sends one e-mail for every order placed since the last one
+// went out, at most once per Config.NewOrderMailEvery: the first order
+// after a quiet spell is told at once, the ones after it are gathered into
+// one e-mail per window (a shop with 500 orders a day gets a few dozen
+// e-mails, not 500). Each order.created event has
+// a job; the first to run after the window claims the batch (a counter
+// swap, so of several processes one sends) and the others find it taken.
+func (m *mailer) newOrders(ctx context.Context, j job.Job, ev notify.Event, tenant auth.Tenant, to []wbmail.Address) error {
+	const bookmark = "mail.new_order"
+	last, err := m.counters.Get(ctx, j.TenantID, bookmark)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if last != 0 {
+		lastAt := time.UnixMicro(last)
+		if !ev.CreatedAt.After(lastAt) {
+			return nil // already told in an earlier batch
+		}
+		if wait := lastAt.Add(m.a.Config.NewOrderMailEvery).Sub(now); wait > 0 {
+			return job.Retry(wait, errs.E("mail.newOrders", errs.Transient, "batching new orders until the window ends"))
+		}
+	}
+	since := ev.CreatedAt.Add(-time.Microsecond)
+	if last != 0 {
+		since = time.UnixMicro(last)
+	}
+	evs, _, err := m.a.Notify.Events(ctx, j.TenantID, notify.EventFilter{Type: "order.created", Since: &since, Limit: 250})
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	won, err := m.counters.Swap(ctx, j.TenantID, bookmark, last, now.UnixMicro())
+	if err != nil || !won {
+		return err
+	}
+	data := wbmail.NewOrderData{TenantName: tenant.Name, DashboardURL: m.dashboardURL()}
+	for i := len(evs) - 1; i >= 0; i-- { // oldest first
+		var o order.Doc
+		if json.Unmarshal(evs[i].Payload, &o) != nil {
+			continue
+		}
+		data.Orders = append(data.Orders, wbmail.OrderSummary{Number: o.Number, Customer: o.Customer.Name, Total: o.Currency + " " + o.TotalPrice,
+			Lines: len(o.Lines), URL: m.dashboardURL() + "/orders/" + o.ID})
+	}
+	if len(data.Orders) == 0 {
+		return nil
+	}
+	subject, text, html, err := wbmail.Render(wbmail.NewOrder, data)
+	if err != nil {
+		return job.Permanent(err)
+	}
+	err = m.sender.Send(ctx, wbmail.Message{ID: ev.ID, To: to, Subject: subject, Text: text, HTML: html})
+	if err != nil {
+		// Give the batch back so a retry sends it.
+		_, _ = m.counters.Swap(context.WithoutCancel(ctx), j.TenantID, bookmark, now.UnixMicro(), last)
+		if wbmail.IsPermanent(err) {
+			return job.Permanent(err)
+		}
 	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/waybill/waybill/internal/csvcell"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/money"
 )
@@ -786,40 +787,11 @@ func parseComponents(s string) ([]DraftComponent, error) {
 	return out, nil
 }
 
-// A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage
-// return before one) as a formula: a CSV from elsewhere can carry
-// =HYPERLINK(…) into someone's spreadsheet. Exports put a single quote in
-// front of such cells, which spreadsheets show as text, and imports take
-// it off again. A value that already starts with quotes before a formula
-// character gets one more, so every value comes back exactly.
-
-func formulaStart(s string) bool {
-	t := strings.TrimLeft(s, "'")
-	if t == "" {
-		return false
-	}
-	switch t[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return true
-	}
-	return false
-}
-
-// neutralize makes a cell safe to open in a spreadsheet.
-func neutralize(s string) string {
-	if formulaStart(s) {
-		return "'" + s
-	}
-	return s
-}
+// neutralize makes a cell safe to open in a spreadsheet (see csvcell).
+func neutralize(s string) string { return csvcell.Neutralize(s) }
 
 // unformula undoes neutralize.
-func unformula(s string) string {
-	if len(s) > 1 && s[0] == '\'' && formulaStart(s) {
-		return s[1:]
-	}
-	return s
-}
+func unformula(s string) string { return csvcell.Restore(s) }
 
 // ProductWriter writes a product CSV: one row per SKU in Shopify's columns
 // and Waybill's, UTF-8, with formula-like cells neutralised.

@@ -161,6 +161,7 @@ type ServeCmd struct {
 	PublicURL     string        `name:"public-url" env:"WAYBILL_PUBLIC_URL" help:"The dashboard's address as people reach it, for links in e-mails (default http://ADDR)."`
 	SMTPURL       string        `name:"smtp-url" env:"WAYBILL_SMTP_URL" help:"SMTP server for e-mail notifications, e.g. smtp://user:pass@mail.example.com:587 (empty: no e-mail)."`
 	MailFrom      string        `name:"mail-from" env:"WAYBILL_MAIL_FROM" default:"Waybill <waybill@localhost>" help:"Sender of e-mail notifications."`
+	NewOrderMail  time.Duration `name:"new-order-mail-every" env:"WAYBILL_NEW_ORDER_MAIL_EVERY" default:"15m" help:"New-order e-mails go out at most this often; orders in between are listed in one e-mail."`
 	Workers       int           `name:"workers" env:"WAYBILL_WORKERS" default:"4" help:"Background jobs this process runs at once (0: serve HTTP only)."`
 	IdemTimeout   time.Duration `name:"idempotency-timeout" env:"WAYBILL_IDEMPOTENCY_TIMEOUT" default:"30s" help:"How long a retry gets 409 for an Idempotency-Key whose first request never finished (its process died) before it may run again."`
 	AllowPrivate  bool          `name:"allow-private-webhook-urls" env:"WAYBILL_ALLOW_PRIVATE_WEBHOOK_URLS" help:"Allow webhooks to loopback/private addresses and plain http (development only)."`
@@ -174,6 +175,7 @@ func (c *ServeCmd) config(cfg *config.Config) {
 	cfg.PublicURL = c.PublicURL
 	cfg.SMTPURL = c.SMTPURL
 	cfg.MailFrom = c.MailFrom
+	cfg.NewOrderMailEvery = c.NewOrderMail
 	cfg.Workers = c.Workers
 	cfg.AllowPrivateWebhookURLs = c.AllowPrivate
 	cfg.IdempotencyTimeout = c.IdemTimeout

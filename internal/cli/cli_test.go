@@ -64,12 +64,12 @@ func TestAdminCommands(t *testing.T) {
 
 func TestDemoIsIdempotent(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "w.db")
-	code, out1, errOut := run(t, "", "demo", "--no-serve", "--db", db)
-	if code != 0 || !strings.Contains(out1, "products created this run") || !strings.Contains(out1, "wb_") {
+	code, out1, errOut := run(t, "", "demo", "--no-serve", "--orders", "40", "--db", db)
+	if code != 0 || !strings.Contains(out1, "33 products and 40 orders created this run") || !strings.Contains(out1, "wb_") {
 		t.Fatalf("demo: %d %q %q", code, out1, errOut)
 	}
-	code, out2, _ := run(t, "", "demo", "--no-serve", "--db", db)
-	if code != 0 || !strings.Contains(out2, "(0 products created this run)") {
+	code, out2, _ := run(t, "", "demo", "--no-serve", "--orders", "40", "--db", db)
+	if code != 0 || !strings.Contains(out2, "(0 products and 0 orders created this run)") {
 		t.Fatalf("second demo run: %d %q", code, out2)
 	}
 }

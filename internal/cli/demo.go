@@ -10,6 +10,7 @@ import (
 type DemoCmd struct {
 	ServeCmd
 	NoServe bool `name:"no-serve" help:"Only create the demo data; do not start the server."`
+	Orders  int  `name:"orders" default:"2000" help:"How many orders of history the demo shop gets on its first run (0 for none)."`
 }
 
 func (c *DemoCmd) Run(env *Env) error {
@@ -22,8 +23,19 @@ func (c *DemoCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
+	if c.Orders > 0 {
+		fmt.Fprintf(env.Stderr, "Seeding up to %d orders over the last 90 days (first run only)…\n", c.Orders)
+	}
+	var nOrders int
+	err = a.DB.Relaxed(env.Ctx, func() error {
+		nOrders, err = demo.SeedOrders(env.Ctx, r.Tenant.ID, a.Inventory, a.Orders, c.Orders)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	url := "http://" + c.Addr
-	fmt.Fprintf(env.Stdout, `Demo shop %q is ready (%d products created this run).
+	fmt.Fprintf(env.Stdout, `Demo shop %q is ready (%d products and %d orders created this run).
 
   Dashboard:  %s/
   Sign in:    %s / %s
@@ -32,7 +44,7 @@ func (c *DemoCmd) Run(env *Env) error {
 
   Try:  curl -H "Authorization: Bearer %s" %s/api/v1/products
 
-`, r.Tenant.Name, r.ProductsCreated, url, demo.Email, demo.Password, r.APIKey, url, r.APIKey, url)
+`, r.Tenant.Name, r.ProductsCreated, nOrders, url, demo.Email, demo.Password, r.APIKey, url, r.APIKey, url)
 	if c.NoServe {
 		return nil
 	}

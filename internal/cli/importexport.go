@@ -13,16 +13,19 @@ import (
 
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/inventory"
 )
 
 // ImportCmd groups CSV imports.
 type ImportCmd struct {
 	Products ImportProductsCmd `cmd:"" help:"Import products from a CSV in Shopify's product columns (plus Waybill's own): all rows or none."`
+	Stock    ImportStockCmd    `cmd:"" help:"Set counted stock from a CSV (sku,facility,bin,lot,quantity), booked as count movements: all rows or none."`
 }
 
 // ExportCmd groups CSV exports.
 type ExportCmd struct {
 	Products ExportProductsCmd `cmd:"" help:"Export products as a CSV in Shopify's product columns (plus Waybill's own)."`
+	Stock    ExportStockCmd    `cmd:"" help:"Export on-hand stock per SKU, facility, bin and lot as a CSV that import stock reads."`
 }
 
 // ImportProductsCmd imports a product CSV.
@@ -152,29 +155,38 @@ type ExportProductsCmd struct {
 }
 
 func (c *ExportProductsCmd) Run(env *Env) error {
-	const op = "cli.export.products"
 	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	f := catalog.Filter{Status: catalog.Status(c.Status)}
-	if c.Out == "" || c.Out == "-" {
-		w := bufio.NewWriterSize(env.Stdout, 64<<10)
-		if _, err := a.Catalog.Export(env.Ctx, t.ID, w, f); err != nil {
-			return err
-		}
-		return w.Flush()
+	n, err := writeExport(env, "cli.export.products", c.Out, func(w io.Writer) (int, error) { return a.Catalog.Export(env.Ctx, t.ID, w, f) })
+	if err == nil && c.Out != "" && c.Out != "-" {
+		fmt.Fprintf(env.Stderr, "exported %d %s to %s\n", n, plural(n, "product", "products"), c.Out)
 	}
-	// Write beside the target and rename, so a failed export never leaves
-	// half a file where the last good one was.
-	tmp, err := os.CreateTemp(filepath.Dir(c.Out), ".waybill-export-*.csv")
+	return err
+}
+
+// writeExport runs export into standard output or, given a file, beside
+// the file and renames it into place, so a failed export never leaves half
+// a file where the last good one was.
+func writeExport(env *Env, op, out string, export func(io.Writer) (int, error)) (int, error) {
+	if out == "" || out == "-" {
+		w := bufio.NewWriterSize(env.Stdout, 64<<10)
+		n, err := export(w)
+		if err != nil {
+			return n, err
+		}
+		return n, w.Flush()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".waybill-export-*.csv")
 	if err != nil {
-		return errs.E(op, errs.Invalid, err.Error())
+		return 0, errs.E(op, errs.Invalid, err.Error())
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 64<<10)
-	n, err := a.Catalog.Export(env.Ctx, t.ID, w, f)
+	n, err := export(w)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -182,14 +194,107 @@ func (c *ExportProductsCmd) Run(env *Env) error {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return n, err
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return errs.E(op, errs.Internal, err)
+		return n, errs.E(op, errs.Internal, err)
 	}
-	if err := os.Rename(tmp.Name(), c.Out); err != nil {
-		return errs.E(op, errs.Invalid, err.Error())
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return n, errs.E(op, errs.Invalid, err.Error())
 	}
-	fmt.Fprintf(env.Stderr, "exported %d %s to %s\n", n, plural(n, "product", "products"), c.Out)
+	return n, nil
+}
+
+// ImportStockCmd imports a stock CSV.
+type ImportStockCmd struct {
+	DBFlag
+	File   string `arg:"" help:"The CSV file, with the columns sku, facility, bin, lot and quantity; - reads standard input."`
+	Tenant string `name:"tenant" required:"" help:"Tenant name or id."`
+	DryRun bool   `name:"dry-run" help:"Check the file and count what would change, without writing anything."`
+}
+
+func (c *ImportStockCmd) Run(env *Env) error {
+	const op = "cli.import.stock"
+	in, name, size := env.Stdin, "standard input", int64(0)
+	if c.File != "-" {
+		f, err := os.Open(c.File)
+		if err != nil {
+			return errs.E(op, errs.Invalid, err.Error())
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return errs.E(op, errs.Invalid, err.Error())
+		}
+		if st.IsDir() {
+			return errs.E(op, errs.Invalid, c.File+" is a directory, not a CSV file")
+		}
+		in, name, size = f, c.File, st.Size()
+	}
+	a, t, err := env.openTenant(c.DB, c.Tenant)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	opts := inventory.StockImportOptions{DryRun: c.DryRun, Actor: "cli"}
+	bar := newImportProgress(env.Stderr, size)
+	if bar != nil {
+		opts.Progress = bar.update
+	}
+	res, err := a.Inventory.ImportStock(env.Ctx, t.ID, in, opts)
+	bar.finish()
+	if len(res.Errors) > 0 {
+		w := bufio.NewWriter(env.Stderr)
+		for _, e := range res.Errors {
+			fmt.Fprintln(w, e.Error())
+		}
+		if res.MoreErrors > 0 {
+			fmt.Fprintf(w, "… and %d more errors\n", res.MoreErrors)
+		}
+		w.Flush()
+		n := len(res.Errors) + res.MoreErrors
+		return errs.E(op, errs.KindOf(err), fmt.Sprintf("%s: %d %s; nothing was imported", name, n, plural(n, "error", "errors")))
+	}
+	if err != nil {
+		return err
+	}
+	s := fmt.Sprintf("%d %s: %d changed, %d unchanged", res.Rows, plural(res.Rows, "row", "rows"), res.Changed, res.Unchanged)
+	if c.DryRun {
+		s += " (dry run: nothing was written)"
+	}
+	fmt.Fprintln(env.Stdout, s)
 	return nil
+}
+
+// ExportStockCmd exports on-hand stock.
+type ExportStockCmd struct {
+	DBFlag
+	Tenant   string `name:"tenant" required:"" help:"Tenant name or id."`
+	Facility string `name:"facility" placeholder:"CODE" help:"Only this facility's stock."`
+	Out      string `name:"out" short:"o" placeholder:"FILE" help:"Write to FILE (replaced only once the export is complete) instead of standard output."`
+}
+
+func (c *ExportStockCmd) Run(env *Env) error {
+	const op = "cli.export.stock"
+	a, t, err := env.openTenant(c.DB, c.Tenant)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	facilityID := ""
+	if c.Facility != "" {
+		f, err := a.Inventory.FacilityByCode(env.Ctx, t.ID, c.Facility)
+		if errs.Is(errs.NotExist, err) {
+			return errs.E(op, errs.Invalid, "no facility has the code "+c.Facility)
+		}
+		if err != nil {
+			return err
+		}
+		facilityID = f.ID
+	}
+	n, err := writeExport(env, op, c.Out, func(w io.Writer) (int, error) { return a.Inventory.ExportStock(env.Ctx, t.ID, w, facilityID) })
+	if err == nil && c.Out != "" && c.Out != "-" {
+		fmt.Fprintf(env.Stderr, "exported %d stock %s to %s\n", n, plural(n, "row", "rows"), c.Out)
+	}
+	return err
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// disables e-mail. MailFrom is the sender address.
 	SMTPURL  string
 	MailFrom string
+	// NewOrderMailEvery is how often at most a tenant gets a new-order
+	// e-mail; orders in between are gathered into one.
+	NewOrderMailEvery time.Duration
 	// PublicURL is the dashboard's address as people reach it, for links in
 	// e-mails (default http://Addr).
 	PublicURL string
@@ -56,6 +59,7 @@ func Defaults() Config {
 		ShutdownTimeout:    20 * time.Second,
 		Version:            "dev",
 		MailFrom:           "Waybill <waybill@localhost>",
+		NewOrderMailEvery:  15 * time.Minute,
 		Workers:            4,
 		IdempotencyTimeout: 30 * time.Second,
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -15,10 +16,12 @@ import (
 
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/httpapi/docsui"
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
+	"github.com/waybill/waybill/internal/order"
 	"github.com/waybill/waybill/internal/store"
 )
 
@@ -40,6 +43,8 @@ type Deps struct {
 	Catalog   *catalog.Service
 	Inventory *inventory.Service
 	Notify    *notify.Service
+	Orders    *order.Service
+	Channels  *channels.Service
 	// Wake tells the background workers there is new work (may be nil).
 	Wake        func()
 	Idempotency IdempotencyStore
@@ -72,6 +77,7 @@ func New(d Deps) *API {
 	cfg.DocsPath = ""    // served from the binary below, not from a CDN
 	cfg.SchemasPath = "" // schemas are inline in the document
 	cfg.CreateHooks = nil
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key made with `waybill apikey create` or on the dashboard's API keys page."},
 	}
@@ -158,3 +164,23 @@ func principalOK(r *http.Request) (auth.Principal, bool) { return auth.Principal
 // detach keeps the request's values (request id) but not its cancellation,
 // for bookkeeping that must happen after the client has gone.
 func detach(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
+
+// schemaName names the OpenAPI schemas. The order package's wire types get
+// names that say what they are (order.Doc is "Order", order.LineDoc
+// "OrderLine", order.Address "OrderAddress"); the rest keep their type name.
+func schemaName(t reflect.Type, hint string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if strings.HasSuffix(t.PkgPath(), "/internal/order") && t.Name() != "" {
+		n := strings.TrimSuffix(t.Name(), "Doc")
+		switch {
+		case n == "Customer" || n == "TaxLine":
+			return n
+		case strings.HasPrefix(n, "Order"):
+			return n
+		}
+		return "Order" + n
+	}
+	return huma.DefaultSchemaNamer(t, hint)
+}

@@ -82,5 +82,5 @@ func (a *API) exportProducts(ctx context.Context, in *struct {
 
 // isImport reports whether r is a CSV upload (see maxBody).
 func isImport(r *http.Request) bool {
-	return r != nil && r.Method == http.MethodPost && r.URL.Path == importPath
+	return r != nil && r.Method == http.MethodPost && (r.URL.Path == importPath || r.URL.Path == stockImportPath)
 }

@@ -33,6 +33,8 @@ func (a *API) routes() {
 	route(a, "PATCH /bins/{id}", "inventory:write", "update-bin", "Update a bin", a.updateBin)
 	route(a, "GET /inventory", "inventory:read", "list-inventory", "Stock levels per SKU and facility, with days of cover", a.listInventory)
 	route(a, "GET /inventory/movements", "inventory:read", "list-movements", "The stock ledger", a.listMovements)
+	route(a, "POST /inventory/import", "inventory:write", "import-stock", "Set counted stock from a CSV file", a.importStock, stockCSVUpload)
+	route(a, "GET /inventory/export", "inventory:read", "export-stock", "Export on-hand stock as a CSV file", a.exportStock, stockCSVDownload)
 	route(a, "POST /inventory/adjustments", "inventory:write", "adjust-inventory", "Receive, adjust or write off stock", a.adjustInventory, created)
 	route(a, "POST /inventory/counts", "inventory:write", "count-inventory", "Record a stock count", a.countInventory, created)
 	route(a, "GET /inventory/transfers", "inventory:read", "list-transfers", "List transfers", a.listTransfers)
@@ -45,6 +47,23 @@ func (a *API) routes() {
 	route(a, "POST /reservations", "inventory:write", "create-reservation", "Reserve stock (all lines or none)", a.createReservation, created)
 	route(a, "GET /reservations/{id}", "inventory:read", "get-reservation", "Get a reservation", a.getReservation)
 	route(a, "DELETE /reservations/{id}", "inventory:write", "release-reservation", "Release a reservation", a.releaseReservation)
+
+	// Orders
+	route(a, "GET /orders", "orders:read", "list-orders", "List and search orders", a.listOrders)
+	route(a, "POST /orders", "orders:write", "create-order", "Create an order and reserve its stock (the same channel + external_id again returns the stored order)", a.createOrder, created)
+	route(a, "GET /orders/{id}", "orders:read", "get-order", "Get an order", a.getOrder)
+	route(a, "PATCH /orders/{id}", "orders:write", "edit-order", "Edit an open order: lines, quantities, addresses, customer, note, tags", a.editOrder)
+	route(a, "POST /orders/{id}/cancel", "orders:write", "cancel-order", "Cancel an order, or some units of some lines", a.cancelOrder)
+	route(a, "POST /orders/{id}/holds", "orders:write", "hold-order", "Put an order on hold", a.holdOrder)
+	route(a, "POST /orders/{id}/holds/release", "orders:write", "release-order-hold", "Release one of an order's holds", a.releaseOrderHold)
+	route(a, "GET /orders/{id}/timeline", "orders:read", "order-timeline", "An order's history: who did what, when", a.orderTimeline)
+
+	// Sales channels
+	route(a, "GET /channels", "settings:read", "list-channels", "List sales-channel connections", a.listChannels)
+	route(a, "POST /channels", "settings:write", "create-channel", "Connect a sales channel (its secrets are never shown again)", a.createChannel, created)
+	route(a, "GET /channels/{id}", "settings:read", "get-channel", "Get a channel connection", a.getChannel)
+	route(a, "PATCH /channels/{id}", "settings:write", "update-channel", "Rename, pause or re-credential a channel", a.updateChannel)
+	route(a, "POST /channels/{id}/poll", "orders:write", "poll-channel", "Fetch the channel's changed orders now (the reconciliation poll)", a.pollChannel)
 
 	// Events and webhooks
 	route(a, "GET /events", "settings:read", "list-events", "List events (the outbox), newest first", a.listEvents)

@@ -5,11 +5,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
+	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/testenv"
 )
 
@@ -54,6 +58,17 @@ func TestCrossTenant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ordB, _, err := a.Orders.Create(ctx, tenB.ID, order.Input{ExternalID: "B-1", Currency: "USD", Customer: order.Customer{Name: "B buyer", Email: "buyer-b@example.com"},
+			Lines: []order.LineInput{{SKU: "B-SKU", Quantity: 1, UnitPrice: "5.00"}}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		chB := channels.Channel{ID: "chn_b", TenantID: tenB.ID, Kind: "shopify", Name: "B's shop", Active: true, Settings: map[string]any{"shop_domain": "b-shop.myshopify.com"},
+			CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+		chB.SetSecrets(map[string]any{"webhook_secret": "b-secret-value"})
+		if err := store.NewChannels(a.DB).Create(ctx, &chB); err != nil {
+			t.Fatal(err)
+		}
 		epB, err := a.Notify.CreateEndpoint(ctx, tenB.ID, notify.EndpointInput{URL: "https://hooks.example.com/b"})
 		if err != nil {
 			t.Fatal(err)
@@ -79,6 +94,8 @@ func TestCrossTenant(t *testing.T) {
 			"bins":               binB.ID,
 			"transfers":          trB.ID,
 			"reservations":       resB.ID,
+			"orders":             ordB.ID,
+			"channels":           chB.ID,
 			"events":             evsB[0].ID,
 			"webhook-endpoints":  epB.ID,
 			"webhook-deliveries": delsB[0].ID,
@@ -97,8 +114,13 @@ func TestCrossTenant(t *testing.T) {
 			"set-reorder-settings":    map[string]any{"lead_time_days": 99},
 			"receive-transfer":        map[string]any{},
 			"update-webhook-endpoint": map[string]any{"enabled": false, "url": "https://evil.example.com/"},
+			"edit-order":              map[string]any{"note": "hijacked"},
+			"update-channel":          map[string]any{"name": "hijacked"},
+			"cancel-order":            map[string]any{},
+			"hold-order":              map[string]any{"reason": "OTHER"},
+			"release-order-hold":      map[string]any{"reason": "OTHER"},
 		}
-		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH", epB.ID, evsB[0].ID, delsB[0].ID, "hooks.example.com", epB.Secret}
+		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH", epB.ID, evsB[0].ID, delsB[0].ID, "hooks.example.com", epB.Secret, ordB.ID, "buyer-b@example.com", "b-shop.myshopify.com", "b-secret-value"}
 
 		doc := a.API.OpenAPI()
 		paths := make([]string, 0, len(doc.Paths))
@@ -164,6 +186,12 @@ func TestCrossTenant(t *testing.T) {
 		}
 		if tr, _ := a.Inventory.Transfer(ctx, tenB.ID, trB.ID); tr.Status != inventory.InTransit {
 			t.Fatalf("B's transfer changed: %+v", tr)
+		}
+		if c, _ := a.Channels.Get(ctx, tenB.ID, chB.ID); c.Name != "B's shop" {
+			t.Fatalf("B's channel changed: %+v", c)
+		}
+		if o, _ := a.Orders.Get(ctx, tenB.ID, ordB.ID); o.Status != order.Open || o.Note != "" || len(o.Holds) != 0 {
+			t.Fatalf("B's order changed: %+v", o)
 		}
 		if r, _ := a.Inventory.Reservation(ctx, tenB.ID, resB.ID); r.Status != inventory.Active {
 			t.Fatalf("B's reservation changed: %+v", r)

@@ -123,6 +123,19 @@ type Level struct {
 // Available is what can still be promised.
 func (l Level) Available() int64 { return l.OnHand - l.Reserved }
 
+// Location is the on hand of one SKU at one bin and lot of a facility
+// (BinID "" is the facility's unassigned location).
+type Location struct {
+	ProductID    string
+	SKU          string
+	FacilityID   string
+	FacilityCode string
+	BinID        string
+	BinCode      string
+	Lot          string
+	OnHand       int64
+}
+
 // Item is what inventory needs to know of a product.
 type Item struct {
 	ID             string
@@ -158,6 +171,9 @@ type Change struct {
 	RefType                string
 	RefID                  string
 	Actor                  string
+	// Field is the request field a refusal names, in the API's spelling
+	// ("quantity", "lines[2].quantity", "row[7].quantity"); "" names none.
+	Field string
 }
 
 // Tx is the store's side of one inventory transaction.
@@ -166,7 +182,8 @@ type Tx interface {
 	// kind Conflict (code insufficient_stock) and changes nothing.
 	Apply(ctx context.Context, tenantID string, c Change) (Movement, error)
 	// Levels reads balances for products at facilities (locked for update on
-	// PostgreSQL); missing rows read as zero.
+	// PostgreSQL, in facility then product order); missing rows read as zero,
+	// with a zero UpdatedAt.
 	Levels(ctx context.Context, tenantID string, productIDs, facilityIDs []string) (map[[2]string]Level, error)
 	// LocationOnHand reads on hand at one bin and lot.
 	LocationOnHand(ctx context.Context, tenantID, productID, facilityID, binID, lot string) (int64, error)
@@ -182,6 +199,7 @@ type Tx interface {
 	// since a time: what customers asked for.
 	Demand(ctx context.Context, tenantID, productID, facilityID string, since time.Time) (int64, error)
 	ReorderSettings(ctx context.Context, tenantID, productID string) (ReorderSettings, error)
+	SetReorderSettings(ctx context.Context, tenantID string, s ReorderSettings) error
 	Emit(ctx context.Context, tenantID, typ, objectType, objectID string, payload any) error
 	// SetLowStock records whether a balance is at or below its reorder point.
 	SetLowStock(ctx context.Context, tenantID, productID, facilityID string, low bool) error
@@ -208,7 +226,23 @@ type Store interface {
 	ListReservations(ctx context.Context, tenantID string, status ReservationStatus, after string, limit int) ([]Reservation, error)
 	ExpiredReservations(ctx context.Context, now time.Time, limit int) ([][2]string, error)
 	ListTransfers(ctx context.Context, tenantID, after string, limit int) ([]Transfer, error)
-	SetReorderSettings(ctx context.Context, tenantID string, s ReorderSettings) error
+
+	// DemandSince is Tx.Demand for many balances at once, read without
+	// locks: per product and facility, reserved less released or expired
+	// since a time. Pairs without demand are absent.
+	DemandSince(ctx context.Context, tenantID string, productIDs, facilityIDs []string, since time.Time) (map[[2]string]int64, error)
+	// ReorderSettingsFor reads products' reorder settings without locks;
+	// products without settings are absent.
+	ReorderSettingsFor(ctx context.Context, tenantID string, productIDs []string) (map[string]ReorderSettings, error)
+	// LowStockCandidates lists, across tenants, the balances that can be or
+	// are flagged low stock (their product has reorder settings, or the flag
+	// is set), in tenant, facility, product order after the given balance.
+	LowStockCandidates(ctx context.Context, after Level, limit int) ([]Level, error)
+	// EachLocation calls fn for every location with stock, of one facility
+	// or all (""), ordered by facility code, SKU, bin code and lot, from one
+	// consistent read.
+	EachLocation(ctx context.Context, tenantID, facilityID string, fn func(Location) error) error
+
 	// Check recomputes every balance from the ledger and returns the rows
 	// that disagree.
 	Check(ctx context.Context) ([]Discrepancy, error)

@@ -396,7 +396,7 @@ func (s *Service) Adjust(ctx context.Context, tenantID string, a Adjustment) (Mo
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		var err error
 		m, err = tx.Apply(ctx, tenantID, Change{ProductID: it.ID, FacilityID: f.ID, BinID: binID, Lot: strings.TrimSpace(a.Lot), Kind: a.Kind, OnHand: a.Quantity,
-			Reason: strings.TrimSpace(a.Reason), RefType: a.RefType, RefID: a.RefID, Actor: a.Actor})
+			Reason: strings.TrimSpace(a.Reason), RefType: a.RefType, RefID: a.RefID, Actor: a.Actor, Field: "quantity"})
 		if err != nil {
 			return err
 		}
@@ -416,39 +416,60 @@ func (s *Service) Adjust(ctx context.Context, tenantID string, a Adjustment) (Mo
 	return m, lvl, nil
 }
 
-// afterChange reads the level of the first product at facility (into lvl
-// when given) and emits inventory.low_stock for products that just fell to
-// their reorder point (and inventory.restocked when they rise above it), so
-// an alert is sent once per fall, not on every sale.
+// afterChange reads the balances of products at facility after a change
+// (the first product's into lvl when given) and brings their low-stock flags
+// up to date (flagLowStock).
 func (s *Service) afterChange(ctx context.Context, tx Tx, tenantID string, productIDs []string, facilityID string, lvl *Level) error {
-	levels, err := tx.Levels(ctx, tenantID, productIDs, []string{facilityID})
+	levels, err := lockLevels(ctx, tx, tenantID, productIDs, facilityID)
 	if err != nil {
 		return err
 	}
-	if lvl != nil && len(productIDs) > 0 {
-		*lvl = levels[[2]string{productIDs[0], facilityID}]
+	for _, l := range levels {
+		if lvl != nil && l.ProductID == productIDs[0] {
+			*lvl = l
+		}
 	}
-	for _, pid := range productIDs {
-		l := levels[[2]string{pid, facilityID}]
+	_, err = s.flagLowStock(ctx, tx, tenantID, levels)
+	return err
+}
+
+// lockChunk is how many balances one locking read takes, well below the
+// engines' limits on query parameters; chunks of sorted ids keep the lock
+// order fixed.
+const lockChunk = 500
+
+// flagLowStock compares each balance's low-stock flag with its cover now
+// and, where they differ, stores the new flag and emits inventory.low_stock
+// (or inventory.restocked), so an alert goes out once per fall to the
+// reorder point, not with every sale after it. The balances must have been
+// read in tx (Tx.Levels); those without a row are skipped. It returns how
+// many flags changed.
+func (s *Service) flagLowStock(ctx context.Context, tx Tx, tenantID string, levels []Level) (int, error) {
+	n := 0
+	for _, l := range levels {
+		if l.UpdatedAt.IsZero() {
+			continue
+		}
 		cover, err := s.coverTx(ctx, tx, tenantID, l)
 		if err != nil {
-			return err
+			return n, err
 		}
 		if cover.Low == l.LowStock {
 			continue
 		}
-		if err := tx.SetLowStock(ctx, tenantID, pid, facilityID, cover.Low); err != nil {
-			return err
+		if err := tx.SetLowStock(ctx, tenantID, l.ProductID, l.FacilityID, cover.Low); err != nil {
+			return n, err
 		}
 		typ := "inventory.restocked"
 		if cover.Low {
 			typ = "inventory.low_stock"
 		}
-		if err := tx.Emit(ctx, tenantID, typ, "stock_level", facilityID+"/"+pid, cover); err != nil {
-			return err
+		if err := tx.Emit(ctx, tenantID, typ, "stock_level", l.FacilityID+"/"+l.ProductID, cover); err != nil {
+			return n, err
 		}
+		n++
 	}
-	return nil
+	return n, nil
 }
 
 // ReserveLine asks for a quantity of one SKU (a kit reserves its components).
@@ -575,6 +596,7 @@ func (s *Service) MakeReservation(ctx context.Context, tenantID string, req Rese
 		// SKU (or kits sharing a component) are counted together.
 		taken := map[[2]string]int64{}
 		lineNo := 0
+		var lineOf []int // the request line of each reservation line
 		for i, sku := range skus {
 			it := items[sku]
 			qty := req.Lines[i].Quantity
@@ -614,6 +636,7 @@ func (s *Service) MakeReservation(ctx context.Context, tenantID string, req Rese
 					kitID = it.ID
 				}
 				r.Lines = append(r.Lines, ReservationLine{LineNo: lineNo, ProductID: c.ProductID, SKU: c.SKU, KitID: kitID, FacilityID: chosen, Quantity: c.Quantity * qty})
+				lineOf = append(lineOf, i)
 				lineNo++
 			}
 		}
@@ -629,9 +652,10 @@ func (s *Service) MakeReservation(ctx context.Context, tenantID string, req Rese
 			return err
 		}
 		touched := map[string][]string{}
-		for _, l := range r.Lines {
+		for j, l := range r.Lines {
 			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: l.ProductID, FacilityID: l.FacilityID, Kind: Reserve, Reserved: l.Quantity,
-				AllowNegativeAvailable: backorderable(items, l.ProductID), RefType: "reservation", RefID: r.ID, Actor: req.Actor}); err != nil {
+				AllowNegativeAvailable: backorderable(items, l.ProductID), RefType: "reservation", RefID: r.ID, Actor: req.Actor,
+				Field: fmt.Sprintf("lines[%d].quantity", lineOf[j])}); err != nil {
 				return err
 			}
 			if !slices.Contains(touched[l.FacilityID], l.ProductID) {
@@ -719,48 +743,58 @@ func (s *Service) ConsumeReservation(ctx context.Context, tenantID, id, actor st
 
 func (s *Service) closeReservation(ctx context.Context, tenantID, id string, to ReservationStatus, actor string) (Reservation, error) {
 	const op = "inventory.closeReservation"
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		r, err := tx.Reservation(ctx, tenantID, id)
-		if err != nil {
-			return err
-		}
-		ok, err := tx.CloseReservation(ctx, tenantID, id, to, s.now())
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if r.Status == to {
-				return nil // idempotent
-			}
-			return errs.WithCode(errs.E(op, errs.Conflict, "reservation is "+string(r.Status)+", not active"), "reservation_closed")
-		}
-		kind := map[ReservationStatus]Kind{Released: Release, Expired: Expire, Consumed: Ship}[to]
-		touched := map[string][]string{}
-		for _, l := range r.Lines {
-			c := Change{ProductID: l.ProductID, FacilityID: l.FacilityID, Kind: kind, Reserved: -l.Quantity, RefType: "reservation", RefID: r.ID, Actor: actor}
-			if to == Consumed {
-				c.OnHand = -l.Quantity
-				c.AllowNegativeAvailable = true // shipping lowers on hand and reserved together; available is unchanged
-			}
-			if _, err := tx.Apply(ctx, tenantID, c); err != nil {
-				return err
-			}
-			touched[l.FacilityID] = append(touched[l.FacilityID], l.ProductID)
-		}
-		if to == Consumed {
-			for fid, ps := range touched {
-				if err := s.afterChange(ctx, tx, tenantID, ps, fid, nil); err != nil {
-					return err
-				}
-			}
-		}
-		r.Status = to
-		return tx.Emit(ctx, tenantID, "reservation."+string(to), "reservation", r.ID, reservationPayload(r))
-	})
+	err := s.store.InTx(ctx, func(tx Tx) error { return s.CloseIn(ctx, tx, tenantID, id, to, actor) })
 	if err != nil {
 		return Reservation{}, errs.E(op, err)
 	}
 	return s.Reservation(ctx, tenantID, id)
+}
+
+// CloseIn moves an active reservation to released, consumed or expired
+// inside the caller's transaction (so an order change and its stock change
+// commit together). Closing a reservation already in that status changes
+// nothing; any other closed status is a Conflict (code reservation_closed).
+func (s *Service) CloseIn(ctx context.Context, tx Tx, tenantID, id string, to ReservationStatus, actor string) error {
+	const op = "inventory.CloseIn"
+	r, err := tx.Reservation(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	ok, err := tx.CloseReservation(ctx, tenantID, id, to, s.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if r.Status == to {
+			return nil // idempotent
+		}
+		return errs.WithCode(errs.E(op, errs.Conflict, "reservation is "+string(r.Status)+", not active"), "reservation_closed")
+	}
+	kind := map[ReservationStatus]Kind{Released: Release, Expired: Expire, Consumed: Ship}[to]
+	touched := map[string][]string{}
+	for _, l := range r.Lines {
+		c := Change{ProductID: l.ProductID, FacilityID: l.FacilityID, Kind: kind, Reserved: -l.Quantity, RefType: "reservation", RefID: r.ID, Actor: actor}
+		if to == Consumed {
+			c.OnHand = -l.Quantity
+			c.AllowNegativeAvailable = true // shipping lowers on hand and reserved together; available is unchanged
+		}
+		if _, err := tx.Apply(ctx, tenantID, c); err != nil {
+			return err
+		}
+		touched[l.FacilityID] = append(touched[l.FacilityID], l.ProductID)
+	}
+	if to == Consumed {
+		for fid, ps := range touched {
+			if err := s.afterChange(ctx, tx, tenantID, ps, fid, nil); err != nil {
+				return err
+			}
+		}
+	}
+	r.Status = to
+	if r.RefType == RefOrderLine {
+		return nil // reported by the order's own events
+	}
+	return tx.Emit(ctx, tenantID, "reservation."+string(to), "reservation", r.ID, reservationPayload(r))
 }
 
 // ExpireDue releases every reservation whose hold time has passed, exactly

@@ -3,7 +3,9 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,11 +70,15 @@ func (s *Service) CreateTransfer(ctx context.Context, tenantID string, req Trans
 			return err
 		}
 		var pids []string
-		for _, l := range t.Lines {
-			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: l.ProductID, FacilityID: from.ID, Kind: TransferOut, OnHand: -l.Quantity, RefType: "transfer", RefID: t.ID, Actor: req.Actor}); err != nil {
+		for i, l := range t.Lines {
+			// Stock leaving the source is transfer_out there; everything at
+			// the destination, incoming now and on hand when received, is
+			// transfer_in.
+			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: l.ProductID, FacilityID: from.ID, Kind: TransferOut, OnHand: -l.Quantity, RefType: "transfer", RefID: t.ID, Actor: req.Actor,
+				Field: fmt.Sprintf("lines[%d].quantity", i)}); err != nil {
 				return err
 			}
-			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: l.ProductID, FacilityID: to.ID, Kind: TransferOut, Incoming: l.Quantity, RefType: "transfer", RefID: t.ID, Actor: req.Actor}); err != nil {
+			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: l.ProductID, FacilityID: to.ID, Kind: TransferIn, Incoming: l.Quantity, RefType: "transfer", RefID: t.ID, Actor: req.Actor}); err != nil {
 				return err
 			}
 			pids = append(pids, l.ProductID)
@@ -114,10 +120,16 @@ func (s *Service) ReceiveTransfer(ctx context.Context, tenantID, transferID, bin
 			}
 			return err
 		}
+		var pids []string
 		for _, l := range t.Lines {
 			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: l.ProductID, FacilityID: t.ToFacilityID, BinID: binID, Kind: TransferIn, OnHand: l.Quantity, Incoming: -l.Quantity, RefType: "transfer", RefID: t.ID, Actor: actor}); err != nil {
 				return err
 			}
+			pids = append(pids, l.ProductID)
+		}
+		// The destination now has the stock: it may no longer be low.
+		if err := s.afterChange(ctx, tx, tenantID, pids, t.ToFacilityID, nil); err != nil {
+			return err
 		}
 		t.Status = TransferReceived
 		return tx.Emit(ctx, tenantID, "inventory.transfer_received", "transfer", t.ID, transferPayload(t, "", ""))
@@ -186,12 +198,7 @@ func (s *Service) RecordCount(ctx context.Context, tenantID, facilityCode string
 	if len(lines) == 0 || len(lines) > 2000 {
 		fe.Add("lines", "must list 1 to 2000 lines", len(lines))
 	}
-	type resolved struct {
-		it    Item
-		binID string
-		l     CountLine
-	}
-	var rs []resolved
+	var items []countItem
 	for i, l := range lines {
 		field := fmt.Sprintf("lines[%d]", i)
 		if l.Counted < 0 || l.Counted > 1_000_000_000 {
@@ -213,7 +220,7 @@ func (s *Service) RecordCount(ctx context.Context, tenantID, facilityCode string
 			}
 			return "", nil, err
 		}
-		rs = append(rs, resolved{it, binID, l})
+		items = append(items, countItem{it: it, binID: binID, bin: l.Bin, lot: strings.TrimSpace(l.Lot), counted: l.Counted, field: field + ".counted"})
 	}
 	if err := fe.Err(op); err != nil {
 		return "", nil, err
@@ -221,42 +228,109 @@ func (s *Service) RecordCount(ctx context.Context, tenantID, facilityCode string
 	countID := id.New("cnt")
 	var out []CountResult
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		out = nil
 		var pids []string
-		for _, r := range rs {
-			// Lock the balance row first so the expected figure cannot move.
-			if _, err := tx.Levels(ctx, tenantID, []string{r.it.ID}, []string{f.ID}); err != nil {
-				return err
-			}
-			expected, err := tx.LocationOnHand(ctx, tenantID, r.it.ID, f.ID, r.binID, strings.TrimSpace(r.l.Lot))
-			if err != nil {
-				return err
-			}
-			res := CountResult{SKU: r.it.SKU, Bin: r.l.Bin, Lot: strings.TrimSpace(r.l.Lot), Expected: expected, Counted: r.l.Counted, Delta: r.l.Counted - expected}
-			if res.Delta != 0 {
-				if _, err := tx.Apply(ctx, tenantID, Change{ProductID: r.it.ID, FacilityID: f.ID, BinID: r.binID, Lot: res.Lot, Kind: Count, OnHand: res.Delta,
-					Reason: "cycle count", RefType: "count", RefID: countID, Actor: actor}); err != nil {
-					return err
-				}
-				pids = append(pids, r.it.ID)
-			}
-			out = append(out, res)
+		for _, it := range items {
+			pids = append(pids, it.it.ID)
 		}
-		if len(pids) > 0 {
-			if err := s.afterChange(ctx, tx, tenantID, pids, f.ID, nil); err != nil {
-				return err
-			}
+		// Lock the balances first so the expected figures cannot move.
+		if _, err := lockLevels(ctx, tx, tenantID, pids, f.ID); err != nil {
+			return err
 		}
-		lines := []map[string]any{}
-		for _, r := range out {
-			lines = append(lines, map[string]any{"sku": r.SKU, "bin": r.Bin, "lot": r.Lot, "expected": r.Expected, "counted": r.Counted, "delta": r.Delta})
+		var err error
+		out, err = s.book(ctx, tx, tenantID, f, items, countID, "cycle count", actor)
+		if err != nil {
+			return err
 		}
-		return tx.Emit(ctx, tenantID, "inventory.counted", "count", countID, map[string]any{"id": countID, "facility": f.Code, "facility_id": f.ID, "lines": lines, "actor": actor})
+		if err := s.afterChange(ctx, tx, tenantID, changedProducts(items, out), f.ID, nil); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, tenantID, "inventory.counted", "count", countID, countPayload(countID, f, out, actor))
 	})
 	if err != nil {
 		return "", nil, errs.E(op, err)
 	}
 	return countID, out, nil
+}
+
+// countItem is one counted location, resolved.
+type countItem struct {
+	it      Item
+	binID   string
+	bin     string // the bin's code, as given
+	lot     string
+	counted int64
+	field   string // the request field a refusal names
+	// expected, when known, is what the location held when its balance
+	// was locked; otherwise book reads it.
+	expected int64
+	known    bool
+}
+
+// book is the count path: it compares each item's counted figure with the
+// expected stock at its location in facility f and books the difference
+// as a count movement (ref count/countID). A location is read just before
+// it changes, so one listed twice ends at its last figure. The caller holds
+// the balances (lockLevels) and decides what to emit.
+func (s *Service) book(ctx context.Context, tx Tx, tenantID string, f Facility, items []countItem, countID, reason, actor string) ([]CountResult, error) {
+	out := make([]CountResult, 0, len(items))
+	for _, c := range items {
+		expected := c.expected
+		if !c.known {
+			var err error
+			if expected, err = tx.LocationOnHand(ctx, tenantID, c.it.ID, f.ID, c.binID, c.lot); err != nil {
+				return nil, err
+			}
+		}
+		res := CountResult{SKU: c.it.SKU, Bin: c.bin, Lot: c.lot, Expected: expected, Counted: c.counted, Delta: c.counted - expected}
+		if res.Delta != 0 {
+			if _, err := tx.Apply(ctx, tenantID, Change{ProductID: c.it.ID, FacilityID: f.ID, BinID: c.binID, Lot: c.lot, Kind: Count, OnHand: res.Delta,
+				Reason: reason, RefType: "count", RefID: countID, Actor: actor, Field: c.field}); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// changedProducts lists the products of items whose count changed stock.
+func changedProducts(items []countItem, res []CountResult) []string {
+	var pids []string
+	for i, r := range res {
+		if r.Delta != 0 {
+			pids = append(pids, items[i].it.ID)
+		}
+	}
+	return pids
+}
+
+func countPayload(countID string, f Facility, res []CountResult, actor string) map[string]any {
+	lines := []map[string]any{}
+	for _, r := range res {
+		lines = append(lines, map[string]any{"sku": r.SKU, "bin": r.Bin, "lot": r.Lot, "expected": r.Expected, "counted": r.Counted, "delta": r.Delta})
+	}
+	return map[string]any{"id": countID, "facility": f.Code, "facility_id": f.ID, "lines": lines, "actor": actor}
+}
+
+// lockLevels reads the balances of products at one facility in tx, locked
+// on PostgreSQL, in product order and in chunks (so the lock order is
+// fixed and no query has too many parameters). Each product appears once;
+// a balance without a row reads as zero with a zero UpdatedAt.
+func lockLevels(ctx context.Context, tx Tx, tenantID string, productIDs []string, facilityID string) ([]Level, error) {
+	pids := slices.Clone(productIDs)
+	slices.Sort(pids)
+	pids = slices.Compact(pids)
+	out := make([]Level, 0, len(pids))
+	for chunk := range slices.Chunk(pids, lockChunk) {
+		m, err := tx.Levels(ctx, tenantID, chunk, []string{facilityID})
+		if err != nil {
+			return nil, err
+		}
+		for _, pid := range chunk {
+			out = append(out, m[[2]string{pid, facilityID}])
+		}
+	}
+	return out, nil
 }
 
 // Cover is a SKU's days of cover at a facility and what to do about it.
@@ -337,18 +411,50 @@ func (s *Service) Levels(ctx context.Context, tenantID string, f LevelFilter) ([
 		ls = ls[:want]
 		next = ls[want-1].FacilityID + "/" + ls[want-1].ProductID
 	}
+	covers, err := s.covers(ctx, tenantID, ls)
+	if err != nil {
+		return nil, "", err
+	}
 	out := make([]LevelWithCover, len(ls))
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		for i, l := range ls {
-			c, err := s.coverTx(ctx, tx, tenantID, l)
-			if err != nil {
-				return err
-			}
-			out[i] = LevelWithCover{Level: l, Cover: c}
+	for i, l := range ls {
+		out[i] = LevelWithCover{Level: l, Cover: covers[i]}
+	}
+	return out, next, nil
+}
+
+// covers computes the days of cover of one tenant's balances through the
+// read path: demand and reorder settings in two queries, nothing locked and
+// no write transaction (which on SQLite would queue behind every writer).
+func (s *Service) covers(ctx context.Context, tenantID string, ls []Level) ([]Cover, error) {
+	out := make([]Cover, len(ls))
+	if len(ls) == 0 {
+		return out, nil
+	}
+	var pids, fids []string
+	for _, l := range ls {
+		pids = append(pids, l.ProductID)
+		fids = append(fids, l.FacilityID)
+	}
+	slices.Sort(pids)
+	slices.Sort(fids)
+	pids, fids = slices.Compact(pids), slices.Compact(fids)
+	demand, err := s.store.DemandSince(ctx, tenantID, pids, fids, s.now().Add(-s.DemandWindow))
+	if err != nil {
+		return nil, err
+	}
+	settings, err := s.store.ReorderSettingsFor(ctx, tenantID, pids)
+	if err != nil {
+		return nil, err
+	}
+	days := s.DemandWindow.Hours() / 24
+	for i, l := range ls {
+		rs, ok := settings[l.ProductID]
+		if !ok {
+			rs = ReorderSettings{ProductID: l.ProductID}
 		}
-		return nil
-	})
-	return out, next, err
+		out[i] = CoverOf(l, float64(max(demand[[2]string{l.ProductID, l.FacilityID}], 0))/days, rs)
+	}
+	return out, nil
 }
 
 // Movements lists ledger rows, newest first.
@@ -391,7 +497,110 @@ func (s *Service) SetReorderSettings(ctx context.Context, tenantID, sku string, 
 		return ReorderSettings{}, err
 	}
 	rs.ProductID = it.ID
-	return rs, s.store.SetReorderSettings(ctx, tenantID, rs)
+	facs, err := s.store.ListFacilities(ctx, tenantID)
+	if err != nil {
+		return ReorderSettings{}, err
+	}
+	fids := make([]string, len(facs))
+	for i, f := range facs {
+		fids[i] = f.ID
+	}
+	slices.Sort(fids)
+	// New settings move the reorder point: the SKU's balances are flagged
+	// (and alerted) with the change, not at their next sale.
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.SetReorderSettings(ctx, tenantID, rs); err != nil {
+			return err
+		}
+		levels, err := tx.Levels(ctx, tenantID, []string{it.ID}, fids)
+		if err != nil {
+			return err
+		}
+		list := make([]Level, 0, len(fids))
+		for _, fid := range fids {
+			list = append(list, levels[[2]string{it.ID, fid}])
+		}
+		_, err = s.flagLowStock(ctx, tx, tenantID, list)
+		return err
+	})
+	if err != nil {
+		return ReorderSettings{}, errs.E("inventory.SetReorderSettings", err)
+	}
+	return rs, nil
+}
+
+// RecheckLowStock brings the low-stock flag of every balance that has
+// reorder settings (or is flagged) up to date with its cover now, across
+// tenants, emitting inventory.low_stock or inventory.restocked where it
+// changes. Stock changes do this as they happen; the sweep catches what
+// moves without one, above all demand ageing out of the window. It reads
+// without locks and writes only where a flag changes, one short
+// transaction per page and tenant. It returns how many flags changed.
+func (s *Service) RecheckLowStock(ctx context.Context) (int, error) {
+	const op = "inventory.RecheckLowStock"
+	const page = 500
+	n := 0
+	var after Level
+	for {
+		ls, err := s.store.LowStockCandidates(ctx, after, page)
+		if err != nil {
+			return n, errs.E(op, err)
+		}
+		for start := 0; start < len(ls); {
+			end := start + 1
+			for end < len(ls) && ls[end].TenantID == ls[start].TenantID {
+				end++
+			}
+			changed, err := s.recheck(ctx, ls[start].TenantID, ls[start:end])
+			n += changed
+			if err != nil {
+				return n, errs.E(op, err)
+			}
+			start = end
+		}
+		if len(ls) < page {
+			return n, nil
+		}
+		after = ls[len(ls)-1]
+	}
+}
+
+// recheck flags those of one tenant's balances whose cover disagrees with
+// their flag, reading them again locked so a change made meanwhile counts.
+func (s *Service) recheck(ctx context.Context, tenantID string, ls []Level) (int, error) {
+	covers, err := s.covers(ctx, tenantID, ls)
+	if err != nil {
+		return 0, err
+	}
+	stale := map[string][]string{} // facility -> products
+	for i, l := range ls {
+		if covers[i].Low != l.LowStock {
+			stale[l.FacilityID] = append(stale[l.FacilityID], l.ProductID)
+		}
+	}
+	if len(stale) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		n = 0
+		for _, fid := range slices.Sorted(maps.Keys(stale)) {
+			levels, err := lockLevels(ctx, tx, tenantID, stale[fid], fid)
+			if err != nil {
+				return err
+			}
+			changed, err := s.flagLowStock(ctx, tx, tenantID, levels)
+			n += changed
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // Check recomputes balances from the ledger.
@@ -402,13 +611,14 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // ReorderSettingsOf returns a product's reorder settings (zeros when unset).
 func (s *Service) ReorderSettingsOf(ctx context.Context, tenantID, productID string) (ReorderSettings, error) {
-	var rs ReorderSettings
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		rs, err = tx.ReorderSettings(ctx, tenantID, productID)
-		return err
-	})
-	return rs, err
+	all, err := s.store.ReorderSettingsFor(ctx, tenantID, []string{productID})
+	if err != nil {
+		return ReorderSettings{}, err
+	}
+	if rs, ok := all[productID]; ok {
+		return rs, nil
+	}
+	return ReorderSettings{ProductID: productID}, nil
 }
 
 func transferPayload(t Transfer, from, to string) map[string]any {

@@ -194,3 +194,19 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 // microsecond precision (what PostgreSQL keeps), so values read back compare
 // equal to values written.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Relaxed runs fn with SQLite's commits not waiting for the disk
+// (synchronous=OFF) and restores FULL afterwards: for seeding demo data,
+// where thousands of small transactions would otherwise each wait for an
+// fsync. A crash meanwhile may lose the seeded data, never corrupt the file.
+// On PostgreSQL it just runs fn.
+func (db *DB) Relaxed(ctx context.Context, fn func() error) error {
+	if db.Engine != SQLite {
+		return fn()
+	}
+	if _, err := db.W.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		return errs.E("store.Relaxed", errs.Internal, err)
+	}
+	defer db.W.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`)
+	return fn()
+}

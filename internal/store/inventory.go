@@ -69,7 +69,7 @@ func (t *invTx) Apply(ctx context.Context, tenantID string, c inventory.Change) 
 		m := base
 		m.BinID, m.OnHandDelta, m.ReservedDelta, m.IncomingDelta = c.BinID, c.OnHand, c.Reserved, c.Incoming
 		if c.OnHand != 0 {
-			if err := t.moveLocation(ctx, tenantID, c.ProductID, c.FacilityID, c.BinID, c.Lot, c.OnHand); err != nil {
+			if err := t.moveLocation(ctx, tenantID, c.ProductID, c.FacilityID, c.BinID, c.Lot, c.OnHand, c.Field); err != nil {
 				return inventory.Movement{}, err
 			}
 		}
@@ -111,7 +111,7 @@ func (t *invTx) Apply(ctx context.Context, tenantID string, c inventory.Change) 
 		if i == 0 {
 			m.ReservedDelta, m.IncomingDelta = c.Reserved, c.Incoming
 		}
-		if err := t.moveLocation(ctx, tenantID, c.ProductID, c.FacilityID, l.bin, l.lot, -take); err != nil {
+		if err := t.moveLocation(ctx, tenantID, c.ProductID, c.FacilityID, l.bin, l.lot, -take, c.Field); err != nil {
 			return inventory.Movement{}, err
 		}
 		if err := t.insertMovement(ctx, &m); err != nil {
@@ -127,7 +127,8 @@ func (t *invTx) Apply(ctx context.Context, tenantID string, c inventory.Change) 
 	return first, nil
 }
 
-func (t *invTx) moveLocation(ctx context.Context, tenantID, productID, facilityID, binID, lot string, delta int64) error {
+// moveLocation changes on hand at one bin and lot; a refusal names field.
+func (t *invTx) moveLocation(ctx context.Context, tenantID, productID, facilityID, binID, lot string, delta int64, field string) error {
 	const op = "store.moveLocation"
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO stock_locations (tenant_id, product_id, facility_id, bin_id, lot) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (facility_id, product_id, bin_id, lot) DO NOTHING`, tenantID, productID, facilityID, binID, lot); err != nil {
@@ -148,7 +149,7 @@ func (t *invTx) moveLocation(ctx context.Context, tenantID, productID, facilityI
 		if lot != "" {
 			where += " (lot " + lot + ")"
 		}
-		return errs.WithCode(errs.E(op, errs.Conflict, errs.FieldError{Field: "quantity", Message: fmt.Sprintf("%s holds only %d", where, have), Value: -delta},
+		return errs.WithCode(errs.E(op, errs.Conflict, fieldErrors(field, fmt.Sprintf("%s holds only %d", where, have), -delta),
 			fmt.Sprintf("%s holds only %d", where, have)), inventory.ErrCodeInsufficient)
 	}
 	return nil
@@ -185,7 +186,16 @@ func (t *invTx) shortError(ctx context.Context, tenantID string, c inventory.Cha
 	default:
 		msg = sku + ": refused by the stock rules"
 	}
-	return errs.WithCode(errs.E("store.ApplyStockChange", errs.Conflict, errs.FieldError{Field: "quantity", Message: msg}, msg), inventory.ErrCodeInsufficient)
+	return errs.WithCode(errs.E("store.ApplyStockChange", errs.Conflict, fieldErrors(c.Field, msg, nil), msg), inventory.ErrCodeInsufficient)
+}
+
+// fieldErrors names the request field a refusal is about, when the caller
+// said which one (inventory.Change.Field).
+func fieldErrors(field, msg string, value any) []errs.FieldError {
+	if field == "" {
+		return nil
+	}
+	return []errs.FieldError{{Field: field, Message: msg, Value: value}}
 }
 
 func (t *invTx) Levels(ctx context.Context, tenantID string, productIDs, facilityIDs []string) (map[[2]string]inventory.Level, error) {
@@ -335,25 +345,90 @@ func (t *invTx) SetTransferStatus(ctx context.Context, tenantID, id string, from
 }
 
 func (t *invTx) Demand(ctx context.Context, tenantID, productID, facilityID string, since time.Time) (int64, error) {
-	var n int64
-	err := t.tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(reserved_delta), 0) FROM stock_movements
-		WHERE tenant_id = $1 AND product_id = $2 AND facility_id = $3 AND created_at >= $4 AND kind IN ('reserve', 'release', 'expire')`,
-		tenantID, productID, facilityID, since).Scan(&n)
-	return n, wrap("store.Demand", err)
+	d, err := demand(ctx, t.tx, tenantID, []string{productID}, []string{facilityID}, since)
+	return d[[2]string{productID, facilityID}], err
 }
 
 func (t *invTx) ReorderSettings(ctx context.Context, tenantID, productID string) (inventory.ReorderSettings, error) {
-	rs := inventory.ReorderSettings{ProductID: productID}
-	var rp sql.NullInt64
-	err := t.tx.QueryRowContext(ctx, `SELECT lead_time_days, safety_days, safety_stock, reorder_point FROM reorder_settings WHERE tenant_id = $1 AND product_id = $2`, tenantID, productID).
-		Scan(&rs.LeadTimeDays, &rs.SafetyDays, &rs.SafetyStock, &rp)
-	if err == sql.ErrNoRows {
-		return rs, nil
+	rs, err := reorderSettings(ctx, t.tx, tenantID, []string{productID})
+	if s, ok := rs[productID]; ok {
+		return s, err
 	}
-	if rp.Valid {
-		rs.ReorderPoint = &rp.Int64
+	return inventory.ReorderSettings{ProductID: productID}, err
+}
+
+func (t *invTx) SetReorderSettings(ctx context.Context, tenantID string, rs inventory.ReorderSettings) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO reorder_settings (tenant_id, product_id, lead_time_days, safety_days, safety_stock, reorder_point, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (tenant_id, product_id) DO UPDATE SET lead_time_days = excluded.lead_time_days, safety_days = excluded.safety_days,
+		safety_stock = excluded.safety_stock, reorder_point = excluded.reorder_point, updated_at = excluded.updated_at`,
+		tenantID, rs.ProductID, rs.LeadTimeDays, rs.SafetyDays, rs.SafetyStock, rs.ReorderPoint, Now())
+	return wrap("store.SetReorderSettings", err)
+}
+
+// demand sums reserved less released and expired quantities since a time
+// per product and facility: what customers asked for.
+func demand(ctx context.Context, q Querier, tenantID string, productIDs, facilityIDs []string, since time.Time) (map[[2]string]int64, error) {
+	const op = "store.Demand"
+	out := map[[2]string]int64{}
+	if len(productIDs) == 0 || len(facilityIDs) == 0 {
+		return out, nil
 	}
-	return rs, wrap("store.ReorderSettings", err)
+	args := []any{tenantID, since}
+	for _, p := range productIDs {
+		args = append(args, p)
+	}
+	for _, f := range facilityIDs {
+		args = append(args, f)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT product_id, facility_id, SUM(reserved_delta) FROM stock_movements
+		WHERE tenant_id = $1 AND created_at >= $2 AND kind IN ('reserve', 'release', 'expire')
+		  AND product_id IN (`+placeholders(3, len(productIDs))+`) AND facility_id IN (`+placeholders(3+len(productIDs), len(facilityIDs))+`)
+		GROUP BY product_id, facility_id`, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k [2]string
+		var n int64
+		if err := rows.Scan(&k[0], &k[1], &n); err != nil {
+			return nil, wrap(op, err)
+		}
+		out[k] = n
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// reorderSettings reads the settings of the products that have them.
+func reorderSettings(ctx context.Context, q Querier, tenantID string, productIDs []string) (map[string]inventory.ReorderSettings, error) {
+	const op = "store.ReorderSettings"
+	out := map[string]inventory.ReorderSettings{}
+	if len(productIDs) == 0 {
+		return out, nil
+	}
+	args := []any{tenantID}
+	for _, p := range productIDs {
+		args = append(args, p)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT product_id, lead_time_days, safety_days, safety_stock, reorder_point FROM reorder_settings
+		WHERE tenant_id = $1 AND product_id IN (`+placeholders(2, len(productIDs))+`)`, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rs inventory.ReorderSettings
+		var rp sql.NullInt64
+		if err := rows.Scan(&rs.ProductID, &rs.LeadTimeDays, &rs.SafetyDays, &rs.SafetyStock, &rp); err != nil {
+			return nil, wrap(op, err)
+		}
+		if rp.Valid {
+			rs.ReorderPoint = &rp.Int64
+		}
+		out[rs.ProductID] = rs
+	}
+	return out, wrap(op, rows.Err())
 }
 
 func (t *invTx) SetLowStock(ctx context.Context, tenantID, productID, facilityID string, low bool) error {
@@ -751,13 +826,65 @@ func (s *Inventory) ListTransfers(ctx context.Context, tenantID, after string, l
 	return out, nil
 }
 
-func (s *Inventory) SetReorderSettings(ctx context.Context, tenantID string, rs inventory.ReorderSettings) error {
-	_, err := s.db.W.ExecContext(ctx, `INSERT INTO reorder_settings (tenant_id, product_id, lead_time_days, safety_days, safety_stock, reorder_point, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (tenant_id, product_id) DO UPDATE SET lead_time_days = excluded.lead_time_days, safety_days = excluded.safety_days,
-		safety_stock = excluded.safety_stock, reorder_point = excluded.reorder_point, updated_at = excluded.updated_at`,
-		tenantID, rs.ProductID, rs.LeadTimeDays, rs.SafetyDays, rs.SafetyStock, rs.ReorderPoint, Now())
-	return wrap("store.SetReorderSettings", err)
+func (s *Inventory) DemandSince(ctx context.Context, tenantID string, productIDs, facilityIDs []string, since time.Time) (map[[2]string]int64, error) {
+	return demand(ctx, s.db.R, tenantID, productIDs, facilityIDs, since)
+}
+
+func (s *Inventory) ReorderSettingsFor(ctx context.Context, tenantID string, productIDs []string) (map[string]inventory.ReorderSettings, error) {
+	return reorderSettings(ctx, s.db.R, tenantID, productIDs)
+}
+
+// LowStockCandidates walks stock_levels in primary-key order (a facility
+// belongs to one tenant, so a page's balances come grouped by tenant).
+func (s *Inventory) LowStockCandidates(ctx context.Context, after inventory.Level, limit int) ([]inventory.Level, error) {
+	const op = "store.LowStockCandidates"
+	rows, err := s.db.R.QueryContext(ctx, `SELECT l.tenant_id, l.product_id, l.facility_id, l.on_hand, l.reserved, l.incoming, l.low_stock, l.updated_at
+		FROM stock_levels l
+		WHERE (l.facility_id > $1 OR (l.facility_id = $1 AND l.product_id > $2))
+		  AND (l.low_stock = TRUE OR EXISTS (SELECT 1 FROM reorder_settings r WHERE r.tenant_id = l.tenant_id AND r.product_id = l.product_id))
+		ORDER BY l.facility_id, l.product_id LIMIT $3`, after.FacilityID, after.ProductID, limit)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []inventory.Level
+	for rows.Next() {
+		var l inventory.Level
+		if err := rows.Scan(&l.TenantID, &l.ProductID, &l.FacilityID, &l.OnHand, &l.Reserved, &l.Incoming, &l.LowStock, &l.UpdatedAt); err != nil {
+			return nil, wrap(op, err)
+		}
+		l.UpdatedAt = l.UpdatedAt.UTC()
+		out = append(out, l)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+func (s *Inventory) EachLocation(ctx context.Context, tenantID, facilityID string, fn func(inventory.Location) error) error {
+	const op = "store.EachLocation"
+	args := []any{tenantID}
+	where := ""
+	if facilityID != "" {
+		args = append(args, facilityID)
+		where = " AND l.facility_id = $2"
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT l.product_id, p.sku, l.facility_id, f.code, l.bin_id, COALESCE(b.code, ''), l.lot, l.on_hand
+		FROM stock_locations l JOIN products p ON p.id = l.product_id JOIN facilities f ON f.id = l.facility_id LEFT JOIN bins b ON b.id = l.bin_id
+		WHERE l.tenant_id = $1 AND l.on_hand > 0`+where+`
+		ORDER BY f.code, p.sku, COALESCE(b.code, ''), l.lot`, args...)
+	if err != nil {
+		return wrap(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l inventory.Location
+		if err := rows.Scan(&l.ProductID, &l.SKU, &l.FacilityID, &l.FacilityCode, &l.BinID, &l.BinCode, &l.Lot, &l.OnHand); err != nil {
+			return wrap(op, err)
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	return wrap(op, rows.Err())
 }
 
 // Check recomputes balances from the ledger, locations from the ledger,

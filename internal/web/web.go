@@ -13,6 +13,7 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/notify"
 )
 
 // Deps are what the dashboard shows and changes.
@@ -23,6 +24,13 @@ type Deps struct {
 	Catalog   *catalog.Service
 	Inventory *inventory.Service
 	Sessions  scs.CtxStore
+	// Notify manages webhooks and e-mail settings; NotifyLog and Jobs are
+	// the reads behind the bell, the delivery log and the jobs page. Wake
+	// tells the job runner a replayed delivery is waiting (nil: it polls).
+	Notify    *notify.Service
+	NotifyLog NotifyLog
+	Jobs      JobBoard
+	Wake      func()
 }
 
 // Session lifetimes: a working day at most, and signed out after two idle hours.
@@ -113,6 +121,20 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /settings/facilities/{id}", s.signedIn(s.facilityUpdate))
 	mux.Handle("POST /settings/facilities/{id}/bins", s.signedIn(s.binCreate))
 	mux.Handle("POST /settings/facilities/{id}/bins/{bin}", s.signedIn(s.binUpdate))
+	mux.Handle("GET /settings/webhooks", s.signedIn(s.webhookList))
+	mux.Handle("POST /settings/webhooks", s.signedIn(s.webhookCreate))
+	mux.Handle("GET /settings/webhooks/{id}", s.signedIn(s.webhookShow))
+	mux.Handle("POST /settings/webhooks/{id}/enable", s.signedIn(s.webhookEnable))
+	mux.Handle("POST /settings/webhooks/{id}/disable", s.signedIn(s.webhookDisable))
+	mux.Handle("POST /settings/webhooks/{id}/rotate-secret", s.signedIn(s.webhookRotate))
+	mux.Handle("GET /settings/webhooks/deliveries/{id}", s.signedIn(s.webhookDelivery))
+	mux.Handle("POST /settings/webhooks/deliveries/{id}/replay", s.signedIn(s.webhookReplay))
+	mux.Handle("GET /settings/notifications", s.signedIn(s.notificationSettings))
+	mux.Handle("POST /settings/notifications", s.signedIn(s.notificationSettingsSave))
+	mux.Handle("GET /settings/jobs", s.signedIn(s.jobList))
+
+	mux.Handle("GET /notifications", s.signedIn(s.notificationList))
+	mux.Handle("GET /notifications/bell", s.signedIn(s.notificationBell))
 
 	mux.Handle("/", s.signedIn(s.notFound))
 
