@@ -83,7 +83,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify, Orders: a.Orders, Channels: a.Channels,
 		Idempotency: a.idem, Wake: a.Runner.Wake})
 	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions,
-		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake})
+		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake,
+		Orders: a.Orders, Channels: a.Channels, Views: store.NewViews(db)})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -8,6 +8,11 @@ import (
 	"time"
 
 	"github.com/waybill/waybill/internal/channels"
+	"github.com/waybill/waybill/internal/channels/amazon"
+	"github.com/waybill/waybill/internal/channels/ebay"
+	"github.com/waybill/waybill/internal/channels/ecwid"
+	"github.com/waybill/waybill/internal/channels/shopify"
+	"github.com/waybill/waybill/internal/channels/woocommerce"
 	"github.com/waybill/waybill/internal/job"
 )
 
@@ -23,7 +28,7 @@ func channelHTTPClient() *http.Client {
 
 // channelKinds are the sales channels this binary can connect.
 func channelKinds() []channels.Kind {
-	return nil
+	return []channels.Kind{shopify.Kind(), woocommerce.Kind(), ecwid.Kind(), amazon.Kind(), ebay.Kind()}
 }
 
 // wireChannels schedules the reconciliation polls: every minute the due

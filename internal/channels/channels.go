@@ -75,7 +75,7 @@ func (e ErrAuth) Unwrap() error { return e.Err }
 // amounts and ids never pass through float64; null is "".
 type Scalar string
 
-// UnmarshalJSON accepts a JSON string, number, boolean or null.
+// UnmarshalJSON accepts a JSON string, number or null.
 func (s *Scalar) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
@@ -89,8 +89,12 @@ func (s *Scalar) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		*s = Scalar(strings.TrimSpace(v))
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9') || string(b) == "true" || string(b) == "false":
-		*s = Scalar(b)
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*s = Scalar(n)
 	default:
 		return fmt.Errorf("want a string or a number, got %.20s", b)
 	}
@@ -113,8 +117,9 @@ func rat(v string) (*big.Rat, bool) {
 // number) with the currency's minor-unit digits: "19.990000" becomes
 // "19.99", "1000.00" JPY becomes "1000". Vendors that keep more precision
 // than the currency has (WooCommerce line taxes, Ecwid's floats) are
-// rounded half away from zero — the only rounding a connector does, and
-// the reason connectors leave order.Input.Total empty. "" stays "". With an
+// rounded half away from zero; that, and Times, are the only rounding a
+// connector does, and the reason connectors leave order.Input.Total
+// empty. "" stays "". With an
 // unknown currency the value is returned trimmed, for the order service to
 // report the currency.
 func Amount(v, currency string) (string, error) {

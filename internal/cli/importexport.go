@@ -20,6 +20,7 @@ import (
 type ImportCmd struct {
 	Products ImportProductsCmd `cmd:"" help:"Import products from a CSV in Shopify's product columns (plus Waybill's own): all rows or none."`
 	Stock    ImportStockCmd    `cmd:"" help:"Set counted stock from a CSV (sku,facility,bin,lot,quantity), booked as count movements: all rows or none."`
+	Orders   ImportOrdersCmd   `cmd:"" help:"Import orders from a CSV in Shopify's order export columns or Waybill's own: every row is checked first; each order is created once."`
 }
 
 // ExportCmd groups CSV exports.
@@ -41,25 +42,18 @@ func (c *ImportProductsCmd) Run(env *Env) error {
 	if c.File == "-" {
 		return errs.E(op, errs.Invalid, "reading the CSV from standard input is not supported: the import reads the file twice (to check every row, then to write), so save it to a file and give its path")
 	}
-	f, err := os.Open(c.File)
+	f, size, err := openCSV(op, c.File)
 	if err != nil {
-		return errs.E(op, errs.Invalid, err.Error())
+		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return errs.E(op, errs.Invalid, err.Error())
-	}
-	if st.IsDir() {
-		return errs.E(op, errs.Invalid, c.File+" is a directory, not a CSV file")
-	}
 	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	opts := catalog.ImportOptions{DryRun: c.DryRun}
-	bar := newImportProgress(env.Stderr, st.Size())
+	bar := newImportProgress(env.Stderr, size)
 	if bar != nil {
 		opts.Progress = bar.update
 	}
@@ -82,6 +76,24 @@ func (c *ImportProductsCmd) Run(env *Env) error {
 	}
 	fmt.Fprintln(env.Stdout, importSummary(res, c.DryRun))
 	return nil
+}
+
+// openCSV opens a file to import and returns its size.
+func openCSV(op, path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, errs.E(op, errs.Invalid, err.Error())
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, errs.E(op, errs.Invalid, err.Error())
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, 0, errs.E(op, errs.Invalid, path+" is a directory, not a CSV file")
+	}
+	return f, st.Size(), nil
 }
 
 // importSummary is the one line an import prints, e.g.
@@ -217,19 +229,12 @@ func (c *ImportStockCmd) Run(env *Env) error {
 	const op = "cli.import.stock"
 	in, name, size := env.Stdin, "standard input", int64(0)
 	if c.File != "-" {
-		f, err := os.Open(c.File)
+		f, n, err := openCSV(op, c.File)
 		if err != nil {
-			return errs.E(op, errs.Invalid, err.Error())
+			return err
 		}
 		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return errs.E(op, errs.Invalid, err.Error())
-		}
-		if st.IsDir() {
-			return errs.E(op, errs.Invalid, c.File+" is a directory, not a CSV file")
-		}
-		in, name, size = f, c.File, st.Size()
+		in, name, size = f, c.File, n
 	}
 	a, t, err := env.openTenant(c.DB, c.Tenant)
 	if err != nil {

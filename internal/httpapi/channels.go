@@ -24,6 +24,7 @@ type ChannelSettings struct {
 	Region         string   `json:"region,omitempty" doc:"Amazon: na, eu or fe."`
 	MarketplaceIDs []string `json:"marketplace_ids,omitempty" doc:"Amazon: marketplaces to read orders of."`
 	Environment    string   `json:"environment,omitempty" doc:"eBay: production or sandbox."`
+	Scope          string   `json:"scope,omitempty" doc:"eBay: OAuth scope the refresh token was granted (default sell.fulfillment)."`
 	ClientID       string   `json:"client_id,omitempty" doc:"Amazon/eBay: the app's OAuth client id."`
 	BaseURL        string   `json:"base_url,omitempty" doc:"Override of the vendor's API address (testing against a sandbox or fake)."`
 	Endpoint       string   `json:"endpoint,omitempty" doc:"Amazon: override of the SP-API endpoint."`
@@ -72,7 +73,11 @@ func (a *API) channelOut(c channels.Channel) Channel {
 	if k, ok := a.d.Channels.KindOf(c.Kind); ok {
 		out.PollEvery = int(k.PollEvery / time.Second)
 		if k.Webhooks {
-			out.WebhookURL = strings.TrimRight(a.d.Config.PublicURL, "/") + HooksPrefix + c.ID
+			base := strings.TrimRight(a.d.Config.PublicURL, "/")
+			if base == "" {
+				base = "http://" + a.d.Config.Addr // set --public-url to an address the store can reach
+			}
+			out.WebhookURL = base + HooksPrefix + c.ID
 		}
 	}
 	return out

@@ -361,13 +361,21 @@ func (s *Service) ShipReserved(ctx context.Context, tenantID, orderID, actor str
 			l.Reserved = 0
 		}
 		if len(what) == 0 {
-			return false, nil
+			// Nothing to ship; a stock hold released to ship part of the
+			// order comes back while units are still owed.
+			before := len(o.Holds)
+			err := s.settleStockHold(ctx, tx, o)
+			return len(o.Holds) != before, err
 		}
 		o.deriveFulfillment()
 		if o.Fulfillment == Fulfilled {
 			o.Status = Closed
 		}
-		return true, s.event(ctx, tx, o, actor, "fulfilled", "Shipped "+strings.Join(what, ", "), nil)
+		if err := s.event(ctx, tx, o, actor, "fulfilled", "Shipped "+strings.Join(what, ", "), nil); err != nil {
+			return false, err
+		}
+		// What is still owed waits on a stock hold again.
+		return true, s.settleStockHold(ctx, tx, o)
 	})
 	return o, wrap(op, err)
 }

@@ -42,18 +42,15 @@ type Filter struct {
 // Terms returns the search words of Query, normalised like the stored ones.
 func (f Filter) Terms() []string { return Terms(f.Query) }
 
-// Terms splits text into lower-case search words: runs of letters and
-// digits, and whole e-mail addresses.
+// Terms splits text into lower-case search words: runs of characters
+// between spaces and commas, without the punctuation around them, so that
+// e-mail addresses, SKUs and order numbers stay whole ("#1001" is "1001").
 func Terms(text string) []string {
 	var out []string
-	for _, field := range strings.Fields(strings.ToLower(text)) {
-		if strings.Contains(field, "@") {
-			out = append(out, strings.Trim(field, "<>,;\"'()"))
-		}
-		for _, w := range strings.FieldsFunc(field, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			if !slices.Contains(out, w) {
-				out = append(out, w)
-			}
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == ';' }) {
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if w != "" && !slices.Contains(out, w) {
+			out = append(out, w)
 		}
 	}
 	if len(out) > 8 {
@@ -62,7 +59,9 @@ func Terms(text string) []string {
 	return out
 }
 
-// SearchTerms are the words an order can be found by.
+// SearchTerms are the words an order can be found by: its number and
+// external id, the customer's name, e-mail and phone, the recipient's name,
+// city and postal code, and its SKUs.
 func (o *Order) SearchTerms() []string {
 	text := []string{o.Number, o.ExternalID, o.Customer.Name, o.Customer.Email, o.Customer.Phone}
 	for _, a := range []*Address{o.ShippingAddress, o.BillingAddress} {

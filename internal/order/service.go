@@ -152,6 +152,12 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 				o.Lines[i].Cancelled, o.Lines[i].Quantity = o.Lines[i].Quantity, 0
 			}
 		}
+		if in.Fulfilled && !in.Cancelled {
+			o.Status, o.Fulfillment = Closed, Fulfilled
+			for i := range o.Lines {
+				o.Lines[i].Fulfilled = o.Lines[i].Quantity
+			}
+		}
 		for i := range o.Lines {
 			if err := s.allocate(ctx, tx, tenantID, &o.Lines[i], items, facilities, actor); err != nil {
 				return err

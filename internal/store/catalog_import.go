@@ -179,7 +179,12 @@ const maxParams = 250
 // insertRows runs head + "($1, …), ($n+1, …)" + tail over args, which hold
 // rows of ncols values each, in as few statements as maxParams allows.
 func insertRows(ctx context.Context, tx *sql.Tx, head, tail string, ncols int, args []any) error {
-	per := maxParams / ncols
+	return insertRowsUpTo(ctx, tx, maxParams, head, tail, ncols, args)
+}
+
+// insertRowsUpTo is insertRows with another bound on parameters.
+func insertRowsUpTo(ctx context.Context, tx *sql.Tx, limit int, head, tail string, ncols int, args []any) error {
+	per := max(limit/ncols, 1)
 	for len(args) > 0 {
 		n := min(len(args)/ncols, per)
 		var b strings.Builder

@@ -112,7 +112,7 @@ type navItem struct {
 }
 
 var nav = []navItem{
-	{"orders", "Orders", ""},
+	{"orders", "Orders", "/orders"},
 	{"products", "Products", "/products"},
 	{"inventory", "Inventory", "/inventory"},
 	{"fulfilment", "Fulfilment", ""},

@@ -11,9 +11,11 @@ import (
 
 	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/catalog"
+	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
+	"github.com/waybill/waybill/internal/order"
 )
 
 // Deps are what the dashboard shows and changes.
@@ -31,6 +33,12 @@ type Deps struct {
 	NotifyLog NotifyLog
 	Jobs      JobBoard
 	Wake      func()
+	// Orders and Channels are the orders area and the sales-channel
+	// settings; Views keeps each person's saved views of the orders list.
+	// Without Orders the area is shown as not available yet.
+	Orders   *order.Service
+	Channels *channels.Service
+	Views    SavedViews
 }
 
 // Session lifetimes: a working day at most, and signed out after two idle hours.
@@ -107,6 +115,17 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /inventory/count", s.signedIn(s.countForm))
 	mux.Handle("POST /inventory/count", s.signedIn(s.countRecord))
 
+	mux.Handle("GET /orders", s.signedIn(s.orderList))
+	mux.Handle("GET /orders/new-count", s.signedIn(s.orderNewCount))
+	mux.Handle("POST /orders/bulk", s.signedIn(s.orderBulk))
+	mux.Handle("POST /orders/views", s.signedIn(s.orderViewSave))
+	mux.Handle("POST /orders/views/{id}/delete", s.signedIn(s.orderViewDelete))
+	mux.Handle("GET /orders/{id}", s.signedIn(s.orderShow))
+	mux.Handle("POST /orders/{id}/edit", s.signedIn(s.orderEdit))
+	mux.Handle("POST /orders/{id}/holds", s.signedIn(s.orderHold))
+	mux.Handle("POST /orders/{id}/holds/release", s.signedIn(s.orderRelease))
+	mux.Handle("POST /orders/{id}/cancel", s.signedIn(s.orderCancel))
+
 	mux.Handle("GET /settings", s.signedIn(s.settingsHome))
 	mux.Handle("GET /settings/api-keys", s.signedIn(s.apiKeyList))
 	mux.Handle("POST /settings/api-keys", s.signedIn(s.apiKeyCreate))
@@ -132,6 +151,11 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /settings/notifications", s.signedIn(s.notificationSettings))
 	mux.Handle("POST /settings/notifications", s.signedIn(s.notificationSettingsSave))
 	mux.Handle("GET /settings/jobs", s.signedIn(s.jobList))
+	mux.Handle("GET /settings/channels", s.signedIn(s.channelList))
+	mux.Handle("POST /settings/channels", s.signedIn(s.channelCreate))
+	mux.Handle("POST /settings/channels/{id}/pause", s.signedIn(s.channelPause))
+	mux.Handle("POST /settings/channels/{id}/resume", s.signedIn(s.channelResume))
+	mux.Handle("POST /settings/channels/{id}/poll", s.signedIn(s.channelPoll))
 
 	mux.Handle("GET /notifications", s.signedIn(s.notificationList))
 	mux.Handle("GET /notifications/bell", s.signedIn(s.notificationBell))

@@ -358,7 +358,7 @@ func TestLayout(t *testing.T) {
 		wantRedirect(t, res, "/products")
 		res, body := c.get("/products")
 		wantStatus(t, res, body, http.StatusOK)
-		for _, area := range []string{"Orders", "Fulfilment", "Warehouse", "Shipping", "Returns", "Insights"} {
+		for _, area := range []string{"Fulfilment", "Warehouse", "Shipping", "Returns", "Insights"} {
 			wantContains(t, body, `<span class="nav-item is-disabled" aria-disabled="true" title="Coming with a later release">`+area)
 		}
 		wantContains(t, body, `<a class="nav-item is-active" href="/products" aria-current="page">Products</a>`,
