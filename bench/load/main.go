@@ -202,7 +202,9 @@ func bareOrder(ctx context.Context, db *store.DB, tenantID, facID string, pids [
 			oid, tenantID, now); err != nil {
 			return err
 		}
-		for i, k := range rng.Perm(len(pids))[:3] {
+		picked := rng.Perm(len(pids))[:3]
+		sort.Ints(picked) // lock balances in one order, as the application does
+		for i, k := range picked {
 			pid := pids[k]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (id, tenant_id, order_id, line_no, product_id, sku, quantity, reserved, unit_price)
 				VALUES ($1, $2, $3, $4, $5, $5, 1, 1, 1000)`, id.New("oli"), tenantID, oid, i, pid); err != nil {

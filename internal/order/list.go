@@ -32,6 +32,8 @@ type Filter struct {
 	Query       string // words matched as prefixes of customer, e-mail, number, SKU, city, postal code …
 	Sort        string
 	Limit       int
+	// IDs narrows to these orders (the store's search sets it).
+	IDs []string
 	// After is the decoded cursor: the sort value and id of the last order
 	// of the previous page.
 	AfterTime *time.Time

@@ -127,6 +127,9 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 				return err
 			}
 		}
+		if err := s.lockStock(ctx, tx, tenantID, o.Lines, items, facilities); err != nil {
+			return err
+		}
 		o.ID = id.New("ord")
 		o.TenantID = tenantID
 		o.CreatedAt, o.UpdatedAt = now, now
@@ -252,6 +255,34 @@ func (s *Service) items(ctx context.Context, tenantID string, lines []Line, allo
 		}
 	}
 	return items, fe.Err("order.items")
+}
+
+// lockStock locks every balance the lines can reserve from, in one query
+// and one fixed order, before any is changed: two orders that share SKUs
+// then queue behind each other instead of deadlocking.
+func (s *Service) lockStock(ctx context.Context, tx Tx, tenantID string, lines []Line, items map[string]inventory.Item, facilities []inventory.Facility) error {
+	var pids, facIDs []string
+	for _, l := range lines {
+		it, ok := items[l.SKU]
+		if !ok {
+			continue
+		}
+		if len(it.Components) == 0 {
+			pids = append(pids, it.ID)
+		}
+		for _, c := range it.Components {
+			pids = append(pids, c.ProductID)
+		}
+	}
+	if len(pids) < 2 {
+		return nil // one balance: nothing to order
+	}
+	for _, f := range facilities {
+		facIDs = append(facIDs, f.ID)
+	}
+	slices.Sort(pids)
+	_, err := tx.Levels(ctx, tenantID, slices.Compact(pids), facIDs)
+	return err
 }
 
 // allocate reserves what the line still owes (open quantity less what is

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/order"
@@ -30,7 +32,7 @@ var errSameSource = errors.New("an order with this source and external id was st
 func (s *Orders) InTx(ctx context.Context, fn func(order.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = s.db.Tx(ctx, func(tx *sql.Tx) error { return fn(&orderTx{invTx{tx: tx, engine: s.db.Engine}}) })
+		err = s.db.Tx(ctx, func(tx *sql.Tx) error { return fn(&orderTx{invTx: invTx{tx: tx, engine: s.db.Engine}, db: s.db}) })
 		if !retryable(err) && !errors.Is(err, errSameSource) {
 			return err
 		}
@@ -39,7 +41,10 @@ func (s *Orders) InTx(ctx context.Context, fn func(order.Tx) error) error {
 	return errs.E("store.Orders.InTx", errs.Transient, err)
 }
 
-type orderTx struct{ invTx }
+type orderTx struct {
+	invTx
+	db *DB
+}
 
 const orderCols = `o.id, o.tenant_id, o.channel, o.channel_id, o.external_id, o.number, o.placed_at, o.created_at, o.updated_at, o.channel_updated_at,
 	o.currency, o.customer_name, o.customer_email, o.customer_phone, o.shipping_address, o.billing_address, o.shipping_lines, o.taxes_included,
@@ -185,10 +190,18 @@ func (t *orderTx) BySource(ctx context.Context, tenantID, source, externalID str
 }
 
 // NextNumber takes the next value of the tenant's order counter; numbers
-// start at 1001, as people expect from Shopify.
+// start at 1001, as people expect from Shopify. On PostgreSQL the counter
+// is taken in its own short transaction: inside the order's, its row lock
+// would queue every concurrent order of the tenant behind the one holding
+// it until commit. An order that then fails leaves a gap, which order
+// numbers (unlike invoice numbers) may have. SQLite has one writer anyway.
 func (t *orderTx) NextNumber(ctx context.Context, tenantID string) (int64, error) {
+	var q Querier = t.tx
+	if t.engine == Postgres {
+		q = t.db.W
+	}
 	var n int64
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES ($1, 'order_number', 1001)
+	err := q.QueryRowContext(ctx, `INSERT INTO counters (tenant_id, name, value) VALUES ($1, 'order_number', 1001)
 		ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value`, tenantID).Scan(&n)
 	return n, wrap("store.NextNumber", err)
 }
@@ -453,8 +466,67 @@ func (s *Orders) Backorders(ctx context.Context, limit int) ([][2]string, error)
 // List reads a page of orders matching f (its Limit already one more than
 // the page, to tell whether another follows).
 func (s *Orders) List(ctx context.Context, tenantID string, f order.Filter) ([]order.Order, error) {
+	if terms := f.Terms(); len(terms) > 0 {
+		// Words are matched first, on their own: when they narrow the
+		// orders to a few thousand, the list picks from those ids (an index
+		// lookup each) instead of leaving the planner to guess how rare the
+		// words are — a guess PostgreSQL gets wrong for names outside its
+		// statistics and SQLite for any pair of words. Common words keep
+		// the subquery form, where walking the list in order finds matches
+		// soon.
+		ids, err := s.termMatches(ctx, tenantID, terms, termIDLimit+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		if len(ids) <= termIDLimit {
+			f.Query, f.IDs = "", ids
+		}
+	}
 	q, args := listSQL(tenantID, f)
 	return loadOrders(ctx, s.db.R, q, args...)
+}
+
+// termIDLimit is how many matching orders a search may name by id.
+const termIDLimit = 2000
+
+// termMatches returns up to limit ids of orders that have every word (as a
+// prefix of one of their search terms).
+func (s *Orders) termMatches(ctx context.Context, tenantID string, terms []string, limit int) ([]string, error) {
+	args := []any{tenantID}
+	var parts []string
+	for _, t := range terms {
+		args = append(args, t, prefixEnd(t))
+		parts = append(parts, "SELECT order_id FROM order_search WHERE tenant_id = $1 AND term >= $"+itoa(len(args)-1)+" AND term < $"+itoa(len(args)))
+	}
+	args = append(args, limit)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT order_id FROM (`+strings.Join(parts, " INTERSECT ")+`) m LIMIT $`+itoa(len(args)), args...)
+	if err != nil {
+		return nil, wrap("store.OrderTerms", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("store.OrderTerms", err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap("store.OrderTerms", rows.Err())
+}
+
+// prefixEnd is the smallest string above every string that starts with
+// p: its last character plus one ("vries" → "vriet"). An ordinary bound
+// lets PostgreSQL's planner estimate how many words a prefix matches.
+func prefixEnd(p string) string {
+	r, size := utf8.DecodeLastRuneInString(p)
+	if r == utf8.RuneError || r >= unicode.MaxRune-1 || (r >= 0xD7FF && r < 0xE000) {
+		return p + string(unicode.MaxRune)
+	}
+	return p[:len(p)-size] + string(r+1)
 }
 
 // ExplainList returns the database's plan for the list query of f (the
@@ -533,8 +605,15 @@ func listSQL(tenantID string, f order.Filter) (string, []any) {
 	if f.Country != "" {
 		where = append(where, "o.ship_country = "+arg(f.Country))
 	}
+	if len(f.IDs) > 0 {
+		ph := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ph[i] = arg(id)
+		}
+		where = append(where, "o.id IN ("+strings.Join(ph, ", ")+")")
+	}
 	for _, term := range f.Terms() {
-		where = append(where, "o.id IN (SELECT q.order_id FROM order_search q WHERE q.tenant_id = $1 AND q.term >= "+arg(term)+" AND q.term < "+arg(term+"\U0010FFFF")+")")
+		where = append(where, "o.id IN (SELECT q.order_id FROM order_search q WHERE q.tenant_id = $1 AND q.term >= "+arg(term)+" AND q.term < "+arg(prefixEnd(term))+")")
 	}
 	col, desc := strings.TrimPrefix(f.Sort, "-"), strings.HasPrefix(f.Sort, "-")
 	col = map[string]string{"placed_at": "o.placed_at", "updated_at": "o.updated_at", "total_price": "o.total"}[col]

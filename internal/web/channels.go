@@ -62,6 +62,7 @@ var channelFields = map[string][]channelField{
 		{Name: "client_id", Label: "App ID (client ID)"},
 		{Name: "client_secret", Label: "Cert ID (client secret)", Secret: true},
 		{Name: "refresh_token", Label: "User refresh token", Secret: true, Hint: "From the consent flow for your seller account."},
+		{Name: "scope", Label: "OAuth scopes", Hint: "The scopes the refresh token was granted; sell.fulfillment when empty.", Advanced: true},
 		{Name: "base_url", Label: "API address", Advanced: true},
 		{Name: "token_url", Label: "Token address", Advanced: true},
 	},
@@ -302,12 +303,18 @@ func (s *server) channelCreate(w http.ResponseWriter, r *http.Request) error {
 		}
 		page.Errors = formErrors{}
 		for _, fe := range fields {
-			key, label := fe.Field, fieldLabel(k, fe.Field)
+			// A list setting's errors name the item: marketplace_ids[1].
+			key, _, item := strings.Cut(fe.Field, "[")
+			text := fe.Message
+			if v, ok := fe.Value.(string); ok && item {
+				text = "“" + v + "” " + text
+			}
+			label := fieldLabel(k, key)
 			if key == "name" {
 				label = "Name"
 			}
 			i := slices.IndexFunc(page.Fields, func(f formField) bool { return f.Name == key })
-			msg := upperFirst(fe.Message) + "."
+			msg := upperFirst(text) + "."
 			switch {
 			case i >= 0:
 				page.Fields[i].Errors = append(page.Fields[i].Errors, msg)
@@ -317,7 +324,7 @@ func (s *server) channelCreate(w http.ResponseWriter, r *http.Request) error {
 				page.Errors[""] = append(page.Errors[""], msg)
 			}
 			if label != "" {
-				msg = label + ": " + fe.Message + "."
+				msg = label + ": " + text + "."
 			}
 			page.Problems = append(page.Problems, msg)
 		}

@@ -208,7 +208,7 @@ func (f orderFilter) Filtered() bool {
 // Advanced reports whether a filter beyond the first row is set, so the
 // page opens with the rest of the filters shown.
 func (f orderFilter) Advanced() bool {
-	return f.From != "" || f.To != "" || f.SKU != "" || f.Email != "" || f.Tag != "" || f.Country != ""
+	return f.Channel != "" || f.From != "" || f.To != "" || f.SKU != "" || f.Email != "" || f.Tag != "" || f.Country != ""
 }
 
 const dateLayout = "2006-01-02"
@@ -336,7 +336,6 @@ type orderListPage struct {
 	Cancels     []choice
 	Sorts       []choice
 	Channels    []string
-	Countries   []string
 	NoOrdersYet bool
 }
 
@@ -344,7 +343,7 @@ func (s *server) orderList(w http.ResponseWriter, r *http.Request) error {
 	if err := need(r, "orders:read"); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -352,7 +351,7 @@ func (s *server) orderList(w http.ResponseWriter, r *http.Request) error {
 	page := orderListPage{Filter: f}
 	partial := r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
 	page.Partial = partial
-	if err := s.fillOrderList(r, os, &page); err != nil {
+	if err := s.fillOrderList(r, svc, &page); err != nil {
 		return err
 	}
 	// Opening the list marks every order so far as seen.
@@ -378,7 +377,7 @@ func (s *server) orderList(w http.ResponseWriter, r *http.Request) error {
 }
 
 // fillOrderList reads the page of orders and the person's views.
-func (s *server) fillOrderList(r *http.Request, os *order.Service, page *orderListPage) error {
+func (s *server) fillOrderList(r *http.Request, svc *order.Service, page *orderListPage) error {
 	ctx, p := r.Context(), personFrom(r)
 	f := page.Filter
 	page.CanEdit = canChangeOrders(p)
@@ -401,13 +400,13 @@ func (s *server) fillOrderList(r *http.Request, os *order.Service, page *orderLi
 	}
 	of, fe := f.order(p.Loc)
 	if len(fe) == 0 {
-		os, next, err := os.List(ctx, p.Tenant.ID, of, f.After)
+		list, next, err := svc.List(ctx, p.Tenant.ID, of, f.After)
 		if err != nil {
 			if fe = errs.Fields(err); len(fe) == 0 {
 				return err
 			}
 		}
-		for _, o := range os {
+		for _, o := range list {
 			page.Orders = append(page.Orders, orderRowOf(o, p.Loc))
 		}
 		if next != "" {
@@ -491,7 +490,7 @@ func (s *server) orderViewSave(w http.ResponseWriter, r *http.Request) error {
 	if err := need(r, "orders:read"); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -527,7 +526,7 @@ func (s *server) orderViewSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	if problem != "" {
 		page := orderListPage{Filter: f, ViewName: name, ViewErrors: formErrors{"name": {problem}}}
-		if err := s.fillOrderList(r, os, &page); err != nil {
+		if err := s.fillOrderList(r, svc, &page); err != nil {
 			return err
 		}
 		return s.render(w, r, http.StatusUnprocessableEntity, "orders", &view{Title: "Orders", Area: "orders", Data: page})
@@ -580,7 +579,7 @@ func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
 	if err := needOrderWrite(r); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -616,7 +615,7 @@ func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
 			if o.HasHold(reason) {
 				return false, "already on hold for that reason", nil
 			}
-			_, err := os.AddHold(ctx, p.Tenant.ID, o.ID, reason, note, actor(r))
+			_, err := svc.AddHold(ctx, p.Tenant.ID, o.ID, reason, note, actor(r))
 			return err == nil, "", err
 		}
 	case "release":
@@ -629,7 +628,7 @@ func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
 			if !o.HasHold(reason) {
 				return false, "not on that hold", nil
 			}
-			_, err := os.ReleaseHold(ctx, p.Tenant.ID, o.ID, string(reason), actor(r))
+			_, err := svc.ReleaseHold(ctx, p.Tenant.ID, o.ID, string(reason), actor(r))
 			return err == nil, "", err
 		}
 	case "tag":
@@ -643,7 +642,7 @@ func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
 				return false, "has the tag already", nil
 			}
 			tags := append(slices.Clone(o.Tags), tag)
-			_, err := os.Edit(ctx, p.Tenant.ID, o.ID, order.EditInput{Tags: &tags}, actor(r))
+			_, err := svc.Edit(ctx, p.Tenant.ID, o.ID, order.EditInput{Tags: &tags}, actor(r))
 			return err == nil, "", err
 		}
 	case "cancel":
@@ -656,7 +655,7 @@ func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
 		if r.PostFormValue("confirm") != "yes" {
 			page := bulkCancelPage{Reason: reason, Reasons: cancelChoices(), Back: back}
 			for _, id := range ids {
-				if o, err := os.Get(ctx, p.Tenant.ID, id); err == nil {
+				if o, err := svc.Get(ctx, p.Tenant.ID, id); err == nil {
 					page.Orders = append(page.Orders, orderRowOf(o, p.Loc))
 				} else if !errs.Is(errs.NotExist, err) {
 					return err
@@ -672,14 +671,14 @@ func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
 			if o.Status == order.Cancelled {
 				return false, "was cancelled already", nil
 			}
-			_, err := os.Cancel(ctx, p.Tenant.ID, o.ID, order.CancelInput{Reason: reason}, actor(r))
+			_, err := svc.Cancel(ctx, p.Tenant.ID, o.ID, order.CancelInput{Reason: reason}, actor(r))
 			return err == nil, "", err
 		}
 	default:
 		return refuse("Choose what to do with the ticked orders.")
 	}
 	for _, id := range ids {
-		o, err := os.Get(ctx, p.Tenant.ID, id)
+		o, err := svc.Get(ctx, p.Tenant.ID, id)
 		if err != nil {
 			if !errs.Is(errs.NotExist, err) {
 				return err
@@ -816,11 +815,11 @@ func (s *server) orderShow(w http.ResponseWriter, r *http.Request) error {
 	if err := need(r, "orders:read"); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
-	o, err := os.Get(r.Context(), personFrom(r).Tenant.ID, r.PathValue("id"))
+	o, err := svc.Get(r.Context(), personFrom(r).Tenant.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -829,7 +828,7 @@ func (s *server) orderShow(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) renderOrder(w http.ResponseWriter, r *http.Request, status int, o order.Order, page orderPage) error {
 	ctx, p := r.Context(), personFrom(r)
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -905,7 +904,7 @@ func (s *server) renderOrder(w http.ResponseWriter, r *http.Request, status int,
 	for _, h := range o.Holds {
 		page.Holds = append(page.Holds, holdRow{Hold: h, Label: holdLabel(h.Reason), By: who(h.CreatedBy)})
 	}
-	evs, err := os.Timeline(ctx, p.Tenant.ID, o.ID)
+	evs, err := svc.Timeline(ctx, p.Tenant.ID, o.ID)
 	if err != nil {
 		return err
 	}
@@ -919,8 +918,8 @@ func (s *server) renderOrder(w http.ResponseWriter, r *http.Request, status int,
 // refused re-renders the order page after a refused change: field errors
 // beside their inputs (and named in the summary), a clash with the order's
 // state as a notice. Other errors go to the error page.
-func (s *server) refused(w http.ResponseWriter, r *http.Request, os *order.Service, err error, page orderPage, name func(errs.FieldError) (string, string)) error {
-	o, gerr := os.Get(r.Context(), personFrom(r).Tenant.ID, r.PathValue("id"))
+func (s *server) refused(w http.ResponseWriter, r *http.Request, svc *order.Service, err error, page orderPage, name func(errs.FieldError) (string, string)) error {
+	o, gerr := svc.Get(r.Context(), personFrom(r).Tenant.ID, r.PathValue("id"))
 	if gerr != nil {
 		return gerr
 	}
@@ -951,7 +950,7 @@ func (s *server) orderEdit(w http.ResponseWriter, r *http.Request) error {
 	if err := needOrderWrite(r); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -959,14 +958,14 @@ func (s *server) orderEdit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx, p := r.Context(), personFrom(r)
-	cur, err := os.Get(ctx, p.Tenant.ID, r.PathValue("id"))
+	cur, err := svc.Get(ctx, p.Tenant.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	// The form replaces what it shows: if the order changed since it was
 	// opened, saving it would undo someone else's change.
 	if v := r.PostFormValue("version"); v != "" && v != cur.UpdatedAt.Format(time.RFC3339Nano) {
-		return s.renderOrder(w, r, http.StatusConflict, cur, orderPage{Notice: "This order was changed by someone else while you had it open. Here it is as it is now; make your change again."})
+		return s.renderOrder(w, r, http.StatusConflict, cur, orderPage{Notice: "This order changed while you had it open (someone else, a channel or Waybill itself changed it). Here it is as it is now; make your change again."})
 	}
 	form := orderFormFrom(r, cur)
 	page := orderPage{Form: form}
@@ -1078,14 +1077,14 @@ func (s *server) orderEdit(w http.ResponseWriter, r *http.Request) error {
 		return "", ""
 	}
 	if len(fe) > 0 {
-		return s.refused(w, r, os, errs.InvalidFields("web.orderEdit", fe...), page, name)
+		return s.refused(w, r, svc, errs.InvalidFields("web.orderEdit", fe...), page, name)
 	}
 	if len(in.SetQuantities) == 0 && len(in.RemoveLines) == 0 && len(in.AddLines) == 0 && in.ShippingAddress == nil && in.Note == nil && in.Tags == nil {
 		s.flash(r, "Nothing was changed.")
 		http.Redirect(w, r, "/orders/"+cur.ID, http.StatusSeeOther)
 		return nil
 	}
-	o, err := os.Edit(ctx, p.Tenant.ID, cur.ID, in, actor(r))
+	o, err := svc.Edit(ctx, p.Tenant.ID, cur.ID, in, actor(r))
 	if err != nil {
 		// Field messages about a missing price name the product.
 		if fs := errs.Fields(err); len(fs) > 0 {
@@ -1096,7 +1095,7 @@ func (s *server) orderEdit(w http.ResponseWriter, r *http.Request) error {
 			}
 			err = errs.InvalidFields("web.orderEdit", fs...)
 		}
-		return s.refused(w, r, os, err, page, name)
+		return s.refused(w, r, svc, err, page, name)
 	}
 	msg := "Order " + o.Number + " saved."
 	if short := backorderText(o); short != "" {
@@ -1125,7 +1124,7 @@ func (s *server) orderHold(w http.ResponseWriter, r *http.Request) error {
 	if err := needOrderWrite(r); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -1134,13 +1133,13 @@ func (s *server) orderHold(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, p := r.Context(), personFrom(r)
 	hf := holdForm{Reason: r.PostFormValue("reason"), Note: strings.TrimSpace(r.PostFormValue("note"))}
-	before, err := os.Get(ctx, p.Tenant.ID, r.PathValue("id"))
+	before, err := svc.Get(ctx, p.Tenant.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	o, err := os.AddHold(ctx, p.Tenant.ID, before.ID, order.HoldReason(hf.Reason), hf.Note, actor(r))
+	o, err := svc.AddHold(ctx, p.Tenant.ID, before.ID, order.HoldReason(hf.Reason), hf.Note, actor(r))
 	if err != nil {
-		return s.refused(w, r, os, err, orderPage{Hold: hf}, func(f errs.FieldError) (string, string) {
+		return s.refused(w, r, svc, err, orderPage{Hold: hf}, func(f errs.FieldError) (string, string) {
 			if f.Field == "note" {
 				return "hold_note", "Hold note"
 			}
@@ -1160,7 +1159,7 @@ func (s *server) orderRelease(w http.ResponseWriter, r *http.Request) error {
 	if err := needOrderWrite(r); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -1169,7 +1168,7 @@ func (s *server) orderRelease(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, p := r.Context(), personFrom(r)
 	hold := r.PostFormValue("hold")
-	before, err := os.Get(ctx, p.Tenant.ID, r.PathValue("id"))
+	before, err := svc.Get(ctx, p.Tenant.ID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -1179,9 +1178,9 @@ func (s *server) orderRelease(w http.ResponseWriter, r *http.Request) error {
 			label = holdLabel(h.Reason)
 		}
 	}
-	o, err := os.ReleaseHold(ctx, p.Tenant.ID, before.ID, hold, actor(r))
+	o, err := svc.ReleaseHold(ctx, p.Tenant.ID, before.ID, hold, actor(r))
 	if err != nil {
-		return s.refused(w, r, os, err, orderPage{}, func(errs.FieldError) (string, string) { return "", "Hold" })
+		return s.refused(w, r, svc, err, orderPage{}, func(errs.FieldError) (string, string) { return "", "Hold" })
 	}
 	switch {
 	case label == "":
@@ -1199,7 +1198,7 @@ func (s *server) orderCancel(w http.ResponseWriter, r *http.Request) error {
 	if err := needOrderWrite(r); err != nil {
 		return err
 	}
-	os, err := s.orderService()
+	svc, err := s.orderService()
 	if err != nil {
 		return err
 	}
@@ -1215,7 +1214,7 @@ func (s *server) orderCancel(w http.ResponseWriter, r *http.Request) error {
 		in.Reason = cf.LineReason
 		n, err := strconv.ParseInt(cf.Quantity, 10, 64)
 		if err != nil {
-			return s.refused(w, r, os, errs.InvalidFields("web.orderCancel", errs.FieldError{Field: "lines[0].quantity", Message: "must be a whole number", Value: cf.Quantity}),
+			return s.refused(w, r, svc, errs.InvalidFields("web.orderCancel", errs.FieldError{Field: "lines[0].quantity", Message: "must be a whole number", Value: cf.Quantity}),
 				orderPage{Cancel: cf}, cancelField)
 		}
 		in.Lines = []order.QuantityChange{{LineID: cf.LineID, Quantity: n}}
@@ -1223,19 +1222,20 @@ func (s *server) orderCancel(w http.ResponseWriter, r *http.Request) error {
 	if in.Reason == "" {
 		in.Reason = "other"
 	}
-	o, err := os.Cancel(ctx, p.Tenant.ID, r.PathValue("id"), in, actor(r))
+	o, err := svc.Cancel(ctx, p.Tenant.ID, r.PathValue("id"), in, actor(r))
 	if err != nil {
 		name := cancelField
 		if whole {
 			name = func(errs.FieldError) (string, string) { return "cancel_reason", "Reason for cancelling" }
 		}
-		return s.refused(w, r, os, err, orderPage{Cancel: cf}, name)
+		return s.refused(w, r, svc, err, orderPage{Cancel: cf}, name)
 	}
 	switch {
 	case o.Status == order.Cancelled:
 		s.flash(r, "Order "+o.Number+" is cancelled. Its reserved stock is available again.")
 	default:
-		s.flash(r, "Cancelled "+cf.Quantity+" unit(s) of order "+o.Number+". Their reserved stock is available again.")
+		n, _ := strconv.Atoi(cf.Quantity)
+		s.flash(r, "Cancelled "+count(n, "unit")+" of order "+o.Number+". Their reserved stock is available again.")
 	}
 	http.Redirect(w, r, "/orders/"+o.ID, http.StatusSeeOther)
 	return nil

@@ -123,10 +123,20 @@ func TestBrowserOrders(t *testing.T) {
 		s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 		return s
 	}
+	// poll evaluates js until it is true. A form's answer is a new page, so
+	// an evaluation may meet a navigation; it is simply tried again.
 	poll := func(what, js string) {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-			t.Fatalf("%s: %v", what, err)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+js+`)`))
+			if err == nil && ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: never true (last error %v)", what, err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -508,7 +509,7 @@ func TestOrderDetail(t *testing.T) {
 		stale := of.get(a, o.ID).UpdatedAt.Add(-time.Second).Format(time.RFC3339Nano)
 		res, body = c.post(page+"/edit", url.Values{"version": {stale}, "qty_" + mug: {"5"}})
 		wantStatus(t, res, body, http.StatusConflict)
-		wantContains(t, body, "changed by someone else")
+		wantContains(t, body, "This order changed while you had it open")
 
 		// Holds: add with a note, refused reason, release.
 		res, body = c.post(page+"/holds", url.Values{"reason": {"NOT_A_REASON"}})
@@ -537,6 +538,8 @@ func TestOrderDetail(t *testing.T) {
 		wantContains(t, body, "Units to cancel: must be between 1 and 2")
 		res, _ = c.post(page+"/cancel", url.Values{"line_id": {added}, "quantity": {"1"}, "line_reason": {"customer"}})
 		wantRedirect(t, res, page)
+		_, body = c.get(page)
+		wantContains(t, body, "Cancelled 1 unit of order #2001.", "Cancelled 1 × TEE (customer)")
 		if l := of.get(a, o.ID).Lines[2]; l.Quantity != 1 || l.Cancelled != 1 || l.Reserved != 1 {
 			t.Errorf("after cancelling a unit: %+v", l)
 		}
@@ -738,6 +741,66 @@ func TestChannelSettings(t *testing.T) {
 		wantStatus(t, res, body, http.StatusForbidden)
 		if got, _ := of.channels.Get(t.Context(), of.alpha.ID, ch.ID); !got.Active {
 			t.Error("a cross-site form paused the channel")
+		}
+	})
+}
+
+// TestChannelConnectForms checks the connect form of every kind the app
+// registers against the kind itself: each of its secrets is a password
+// input, the rest are not, and the vendor's own checks come back beside
+// their fields.
+func TestChannelConnectForms(t *testing.T) {
+	t.Parallel()
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e, func(c *config.Config) { c.PublicURL = "https://waybill.example.com/" })
+		tn, _ := a.Tenant("Shop")
+		if _, err := a.Auth.CreateUser(t.Context(), tn.ID, auth.NewUser{Email: "owner@shop.example", Role: auth.Owner, Password: testPassword}); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler)
+		t.Cleanup(srv.Close)
+		f := &fixture{t: t, srv: srv}
+		c := f.signIn("owner@shop.example")
+
+		kinds := a.Channels.Kinds()
+		if len(kinds) == 0 {
+			t.Skip("this build registers no channel kinds")
+		}
+		for _, k := range kinds {
+			res, body := c.get("/settings/channels?kind=" + k.Name)
+			wantStatus(t, res, body, http.StatusOK)
+			for _, sec := range k.Secrets {
+				wantContains(t, body, `<input type="password" name="`+sec+`"`)
+			}
+			for _, m := range regexp.MustCompile(`<input type="password" name="([a-z_]+)"`).FindAllStringSubmatch(body, -1) {
+				if !slices.Contains(k.Secrets, m[1]) {
+					t.Errorf("%s: %s is a password input but not a secret of the kind", k.Name, m[1])
+				}
+			}
+		}
+
+		if _, ok := a.Channels.KindOf("shopify"); ok {
+			res, body := c.post("/settings/channels", url.Values{"kind": {"shopify"}, "name": {"Outdoor Co."}, "shop_domain": {"https://outdoor-co.myshopify.com/admin"},
+				"access_token": {"shpat_secret_token"}, "webhook_secret": {"shopify-signing-secret"}})
+			wantStatus(t, res, body, http.StatusUnprocessableEntity)
+			wantContains(t, body, "Shop domain: must be the store&#39;s domain", `value="https://outdoor-co.myshopify.com/admin"`, `spellcheck="false" aria-invalid="true"`)
+			wantNotContains(t, body, "shpat_secret_token", "shopify-signing-secret")
+			res, body = c.post("/settings/channels", url.Values{"kind": {"shopify"}, "name": {"Outdoor Co."}, "shop_domain": {"outdoor-co.myshopify.com"},
+				"access_token": {"shpat_secret_token"}, "webhook_secret": {"shopify-signing-secret"}})
+			wantStatus(t, res, body, http.StatusOK)
+			wantContains(t, body, `value="https://waybill.example.com/hooks/channels/chn_`, "<strong>Admin API access token</strong>, <strong>Webhook signing secret</strong>")
+			wantNotContains(t, body, "shpat_secret_token", "shopify-signing-secret")
+		}
+		if _, ok := a.Channels.KindOf("amazon"); ok {
+			res, body := c.post("/settings/channels", url.Values{"kind": {"amazon"}, "name": {"Amazon US"}, "region": {"na"}, "marketplace_ids": {"ATVPDKIKX0DER, bad id"},
+				"client_id": {"amzn1.application-oa2-client.x"}, "client_secret": {"amzn-secret"}, "refresh_token": {"Atzr|token"}})
+			wantStatus(t, res, body, http.StatusUnprocessableEntity)
+			wantContains(t, body, "Marketplace IDs: “bad id” must be an Amazon marketplace id", `value="ATVPDKIKX0DER, bad id"`)
+			res, body = c.post("/settings/channels", url.Values{"kind": {"amazon"}, "name": {"Amazon US"}, "region": {"na"}, "marketplace_ids": {"ATVPDKIKX0DER"},
+				"client_id": {"amzn1.application-oa2-client.x"}, "client_secret": {"amzn-secret"}, "refresh_token": {"Atzr|token"}})
+			wantStatus(t, res, body, http.StatusOK)
+			wantContains(t, body, "“Amazon US” is connected", "every 10 minutes")
+			wantNotContains(t, body, "Paste this address", "amzn-secret", "Atzr|token")
 		}
 	})
 }

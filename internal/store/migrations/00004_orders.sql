@@ -114,7 +114,7 @@ CREATE TABLE order_search (
     order_id  TEXT NOT NULL REFERENCES orders (id),
     PRIMARY KEY (tenant_id, term, order_id)
 );
-CREATE INDEX order_search_order ON order_search (order_id);
+CREATE INDEX order_search_order ON order_search (order_id, term);
 
 CREATE TABLE order_timeline (
     id        TEXT PRIMARY KEY,
