@@ -21,7 +21,7 @@ import (
 	"github.com/waybill/waybill/internal/webhook"
 )
 
-// TestKillNineLosesNoEvent streams stock changes at a real waybill serve,
+// TestKillNineLosesNoEvent streams stock changes and orders at a real waybill serve,
 // kills it with SIGKILL at random moments and restarts it. Afterwards every
 // committed change has had its event delivered at least once (signed), and
 // no event exists for a change that did not commit.
@@ -107,7 +107,7 @@ func TestKillNineLosesNoEvent(t *testing.T) {
 		}
 		start()
 		defer func() { srvMu.Lock(); srv.Process.Kill(); srv.Wait(); srvMu.Unlock() }()
-		code, out := call("POST", "/webhook-endpoints", map[string]any{"url": recv.URL, "events": []string{"inventory.adjusted"}}, "")
+		code, out := call("POST", "/webhook-endpoints", map[string]any{"url": recv.URL, "events": []string{"inventory.adjusted", "order.created"}}, "")
 		if code != 201 {
 			t.Fatalf("endpoint: %d %s", code, out)
 		}
@@ -153,7 +153,23 @@ func TestKillNineLosesNoEvent(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+			if i%3 != 0 {
+				continue
+			}
+			// Every third write is also an order reserving one bolt.
+			for {
+				code, out := call("POST", "/orders", map[string]any{"channel": "web", "external_id": fmt.Sprintf("o-%d", i), "currency": "USD",
+					"customer": map[string]any{"name": "Crash Buyer"}, "lines": []map[string]any{{"sku": "BOLT", "quantity": 1, "unit_price": "1.00"}}}, fmt.Sprintf("o-%d", i))
+				if code == 201 || code == 200 || (code == 409 && strings.Contains(string(out), "idempotency_key_response_lost")) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("order %d never succeeded (last status %d)", i, code)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
+		const orders = (writes + 2) / 3
 		close(stopKiller)
 		<-killerDone
 		// Every committed change is a ledger row; each must have an event,
@@ -161,17 +177,20 @@ func TestKillNineLosesNoEvent(t *testing.T) {
 		var events []string
 		cursor := ""
 		for {
-			_, out := call("GET", "/events?type=inventory.adjusted&limit=250&cursor="+cursor, nil, "")
+			_, out := call("GET", "/events?limit=250&cursor="+cursor, nil, "")
 			var page struct {
 				Items []struct {
 					ID   string
+					Type string
 					Data struct{ ID string }
 				}
 				NextCursor string `json:"next_cursor"`
 			}
 			json.Unmarshal(out, &page)
 			for _, it := range page.Items {
-				events = append(events, it.ID)
+				if it.Type == "inventory.adjusted" || it.Type == "order.created" {
+					events = append(events, it.ID)
+				}
 			}
 			if page.NextCursor == "" {
 				break
@@ -181,15 +200,30 @@ func TestKillNineLosesNoEvent(t *testing.T) {
 		_, out = call("GET", "/inventory?sku=BOLT", nil, "")
 		var lv struct {
 			Items []struct {
-				OnHand int64 `json:"on_hand"`
+				OnHand   int64 `json:"on_hand"`
+				Reserved int64 `json:"reserved"`
 			}
 		}
 		json.Unmarshal(out, &lv)
-		if len(lv.Items) != 1 || lv.Items[0].OnHand != writes {
-			t.Fatalf("on hand after %d idempotent writes: %+v", writes, lv)
+		if len(lv.Items) != 1 || lv.Items[0].OnHand != writes || lv.Items[0].Reserved != orders {
+			t.Fatalf("stock after %d idempotent writes and %d orders: %+v", writes, orders, lv)
 		}
-		if len(events) != writes {
-			t.Fatalf("%d events for %d committed changes", len(events), writes)
+		_, out = call("GET", "/orders?limit=250", nil, "")
+		var ol struct {
+			Items []struct {
+				ExternalID string `json:"external_id"`
+			}
+		}
+		json.Unmarshal(out, &ol)
+		seenExt := map[string]bool{}
+		for _, o := range ol.Items {
+			seenExt[o.ExternalID] = true
+		}
+		if len(ol.Items) != orders || len(seenExt) != orders {
+			t.Fatalf("%d orders (%d distinct) for %d created", len(ol.Items), len(seenExt), orders)
+		}
+		if len(events) != writes+orders {
+			t.Fatalf("%d events for %d committed changes", len(events), writes+orders)
 		}
 		deadline := time.Now().Add(30 * time.Second)
 		for {

@@ -17,6 +17,7 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/order"
 	"github.com/waybill/waybill/internal/testenv"
 )
 
@@ -128,6 +129,85 @@ func TestLowStockEmail(t *testing.T) {
 		}
 		if len(box.rcpt) != 1 || box.rcpt[0] != "owner@shop.example" {
 			t.Fatalf("recipients %v: only owners and admins are told", box.rcpt)
+		}
+	})
+}
+
+// New orders are told at once after a quiet spell, then gathered: three
+// more orders inside the window make one e-mail listing all three.
+func TestNewOrderEmailsAreBatched(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		box := &inbox{}
+		srv := smtp.NewServer(box)
+		srv.Domain = "localhost"
+		srv.AllowInsecureAuth = true
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(l)
+		defer srv.Close()
+		a := testenv.NewApp(t, e, func(c *config.Config) {
+			c.SMTPURL = "smtp://" + l.Addr().String() + "?starttls=none"
+			c.MailFrom = "Waybill <orders@shop.example>"
+			c.NewOrderMailEvery = 2 * time.Second
+		})
+		ctx, stop := context.WithCancel(context.Background())
+		done := a.StartBackground(ctx)
+		defer func() { stop(); <-done }()
+		ten, _ := a.Tenant("Trail Co")
+		if _, err := a.Auth.CreateUser(ctx, ten.ID, auth.NewUser{Email: "owner@shop.example", Role: auth.Owner, Password: "long-enough-pw"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Catalog.Create(ctx, ten.ID, "USD", catalog.Draft{SKU: "TENT", Name: "Ridgeline tent"}); err != nil {
+			t.Fatal(err)
+		}
+		mk := func(ext, name string) {
+			t.Helper()
+			if _, _, err := a.Orders.Create(ctx, ten.ID, order.Input{ExternalID: ext, Number: "#" + ext, Currency: "USD", Customer: order.Customer{Name: name},
+				Lines: []order.LineInput{{SKU: "TENT", Quantity: 1, UnitPrice: "289.00"}}}, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor := func(n int) []string {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				box.mu.Lock()
+				msgs := append([]string(nil), box.msgs...)
+				box.mu.Unlock()
+				if len(msgs) >= n {
+					return msgs
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d e-mails, want %d", len(msgs), n)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		mk("5001", "Ada Lovelace")
+		first := waitFor(1)[0]
+		if !strings.Contains(first, "5001") || !strings.Contains(first, "Ada Lovelace") {
+			t.Fatalf("first e-mail: %s", first)
+		}
+		mk("5002", "Grace Hopper")
+		mk("5003", "Katherine Johnson")
+		mk("5004", "Dorothy Vaughan")
+		msgs := waitFor(2)
+		time.Sleep(500 * time.Millisecond) // a third e-mail would come by now
+		box.mu.Lock()
+		n := len(box.msgs)
+		box.mu.Unlock()
+		if n != 2 {
+			t.Fatalf("%d e-mails for 4 orders, want 2 (one, then a batch)", n)
+		}
+		for _, want := range []string{"5002", "5003", "5004", "Grace Hopper", "Dorothy Vaughan"} {
+			if !strings.Contains(msgs[1], want) {
+				t.Errorf("batch e-mail lacks %q", want)
+			}
+		}
+		if strings.Contains(msgs[1], "Ada Lovelace") {
+			t.Error("the batch repeats an order already told")
 		}
 	})
 }
