@@ -202,6 +202,9 @@ func ChannelHooks(svc *channels.Service, log *slog.Logger, wake func()) http.Han
 		if len(res.OrderIDs) > 0 && wake != nil {
 			wake()
 		}
+		if res.OrderIDs == nil {
+			res.OrderIDs = []string{}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"duplicate": res.Duplicate, "ignored": res.Ignored, "orders": res.OrderIDs})
 	})

@@ -701,7 +701,7 @@ func TestChannelSettings(t *testing.T) {
 		res, _ = c.post("/settings/channels/"+ch.ID+"/poll", nil)
 		wantRedirect(t, res, "/settings/channels")
 		res, body = c.get("/settings/channels")
-		wantContains(t, body, "Polling “Web shop” failed", "the channel refused our credentials: 401 Unauthorized", `<span class="failing">`)
+		wantContains(t, body, "Polling “Web shop” failed", "the channel refused our credentials: 401 Unauthorized", `<span class="failing" title=`)
 
 		// Pause and resume.
 		res, _ = c.post("/settings/channels/"+ch.ID+"/pause", nil)
