@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/money"
@@ -21,28 +20,7 @@ type apiMoney struct {
 	Amount       decimal `json:"Amount"`
 }
 
-// decimal is an amount as the text Amazon sent. The model says string;
-// a bare JSON number is taken too, as its literal text, never as a float.
-type decimal string
-
-func (d *decimal) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*d = decimal(s)
-	case string(data) == "null":
-		*d = ""
-	case json.Valid(data) && (data[0] == '-' || (data[0] >= '0' && data[0] <= '9')):
-		*d = decimal(data)
-	default:
-		return fmt.Errorf("amount is not a decimal: %.20s", data)
-	}
-	return nil
-}
+type decimal = channels.Decimal
 
 type apiAddress struct {
 	Name          string `json:"Name"`
@@ -148,9 +126,7 @@ func parseOrderItems(body []byte) ([]apiOrderItem, string, error) {
 	return doc.Payload.OrderItems, doc.Payload.NextToken, nil
 }
 
-// maxMinor bounds every amount we accept (a trillion dollars in cents), so
-// that sums over an order's items cannot overflow.
-const maxMinor = 100_000_000_000_000
+const maxMinor = channels.MaxMinor
 
 // toInput turns an order and its items into what the order service takes.
 //
@@ -184,11 +160,11 @@ func toInput(o apiOrder, items []apiOrderItem) (order.Input, error) {
 		Number:           id,
 		AllowUnknownSKUs: true,
 	}
-	placed, err := parseTime(o.PurchaseDate)
+	placed, err := channels.UTC(o.PurchaseDate)
 	if err != nil {
 		return fail("PurchaseDate: %v", err)
 	}
-	updated, err := parseTime(o.LastUpdateDate)
+	updated, err := channels.UTC(o.LastUpdateDate)
 	if err != nil {
 		return fail("LastUpdateDate: %v", err)
 	}
@@ -285,7 +261,7 @@ func toInput(o apiOrder, items []apiOrderItem) (order.Input, error) {
 		// A promotion larger than the line's price would make the order
 		// service reject the whole order; it cannot take off more than
 		// the line costs.
-		unit, disc := splitLine(price, qty, min(abs(promo), price))
+		unit, disc := channels.SplitLine(price, qty, min(abs(promo), price))
 		sku := strings.TrimSpace(it.SellerSKU)
 		if sku == "" {
 			sku = "amazon-asin-" + strings.TrimSpace(it.ASIN)
@@ -320,7 +296,7 @@ func toInput(o apiOrder, items []apiOrderItem) (order.Input, error) {
 	}
 	if hasShipping {
 		s := order.ShippingInput{
-			Title: clip(firstNonEmpty(o.ShipServiceLevel, o.ShipmentServiceLevelCategory, "Shipping"), 255),
+			Title: clip(channels.FirstNonEmpty(o.ShipServiceLevel, o.ShipmentServiceLevelCategory, "Shipping"), 255),
 			Code:  clip(o.ShipmentServiceLevelCategory, 100),
 			// A shipping discount larger than the price would make a
 			// negative charge, which no order can hold: it is capped at 0.
@@ -369,17 +345,6 @@ func currencyOf(o apiOrder, items []apiOrderItem) string {
 	return Marketplaces[strings.TrimSpace(o.MarketplaceID)].Currency
 }
 
-// splitLine turns a line total into a unit price and a discount such that
-// qty × unit − disc = total − discount exactly (see toInput). qty > 0.
-func splitLine(total, qty, discount int64) (unit, disc int64) {
-	unit, rem := total/qty, total%qty
-	if rem != 0 {
-		unit++
-		discount += qty - rem
-	}
-	return unit, discount
-}
-
 // parseMoney reads an Amazon Money in the order's currency, in minor units.
 // Nil or empty is zero. Amazon writes some zero-decimal currencies with
 // decimals ("1500.00" JPY): trailing zeros beyond the currency's digits are
@@ -391,34 +356,7 @@ func parseMoney(m *apiMoney, cur string) (int64, error) {
 	if c := strings.ToUpper(strings.TrimSpace(m.CurrencyCode)); c != "" && c != cur {
 		return 0, fmt.Errorf("amount in %s on an order in %s", c, cur)
 	}
-	return parseDecimal(string(m.Amount), cur)
-}
-
-func parseDecimal(s, cur string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if digits, ok := money.Digits(cur); ok {
-		if i := strings.IndexByte(s, '.'); i >= 0 {
-			frac := s[i+1:]
-			for len(frac) > digits && strings.HasSuffix(frac, "0") {
-				frac = frac[:len(frac)-1]
-			}
-			s = s[:i]
-			if frac != "" {
-				s += "." + frac
-			}
-		}
-	}
-	a, err := money.Parse(s, cur)
-	if err != nil {
-		return 0, err
-	}
-	if a.Minor > maxMinor || a.Minor < -maxMinor {
-		return 0, fmt.Errorf("amount %q is too large", s)
-	}
-	return a.Minor, nil
+	return channels.Minor(string(m.Amount), cur)
 }
 
 func amount(minor int64, cur string) string {
@@ -432,27 +370,8 @@ func abs(n int64) int64 {
 	return n
 }
 
-// parseTime reads an ISO 8601 timestamp as Amazon writes it
-// ("2019-05-07T15:42:57.058Z").
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}
-
 // clip trims s and cuts it to at most n runes, so that a long product title
 // never makes the order service reject a whole order.
 func clip(s string, n int) string {
 	return strings.TrimSpace(channels.Clip(strings.TrimSpace(s), n))
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/waybill/waybill/internal/money"
+	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/order"
 )
 
@@ -188,7 +189,7 @@ func TestSplitLineNeverLosesACent(t *testing.T) {
 		total := rapid.Int64Range(0, maxMinor).Draw(t, "total")
 		qty := rapid.Int64Range(1, order.MaxQuantity).Draw(t, "qty")
 		promo := rapid.Int64Range(0, total).Draw(t, "promo")
-		unit, disc := splitLine(total, qty, promo)
+		unit, disc := channels.SplitLine(total, qty, promo)
 		if qty*unit-disc != total-promo {
 			t.Fatalf("%d × %d − %d ≠ %d − %d", qty, unit, disc, total, promo)
 		}

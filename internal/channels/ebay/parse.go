@@ -1,11 +1,9 @@
 package ebay
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/money"
@@ -20,28 +18,7 @@ type apiAmount struct {
 	Currency string  `json:"currency"`
 }
 
-// decimal is an amount as the text eBay sent. The schema says string; a
-// bare JSON number is taken too, as its literal text, never as a float.
-type decimal string
-
-func (d *decimal) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*d = decimal(s)
-	case string(data) == "null":
-		*d = ""
-	case json.Valid(data) && (data[0] == '-' || (data[0] >= '0' && data[0] <= '9')):
-		*d = decimal(data)
-	default:
-		return fmt.Errorf("amount is not a decimal: %.20s", data)
-	}
-	return nil
-}
+type decimal = channels.Decimal
 
 type apiAddress struct {
 	AddressLine1    string `json:"addressLine1"`
@@ -149,8 +126,7 @@ func parseOrders(body []byte) (ordersPage, error) {
 	return p, nil
 }
 
-// maxMinor bounds every amount we accept, so sums cannot overflow.
-const maxMinor = 100_000_000_000_000
+const maxMinor = channels.MaxMinor
 
 // toInput turns an eBay order into what the order service takes.
 //
@@ -178,11 +154,11 @@ func toInput(o apiOrder) (order.Input, error) {
 		Number:           clip(id, 40),
 		AllowUnknownSKUs: true,
 	}
-	placed, err := parseTime(o.CreationDate)
+	placed, err := channels.UTC(o.CreationDate)
 	if err != nil {
 		return fail("creationDate: %v", err)
 	}
-	updated, err := parseTime(o.LastModifiedDate)
+	updated, err := channels.UTC(o.LastModifiedDate)
 	if err != nil {
 		return fail("lastModifiedDate: %v", err)
 	}
@@ -272,9 +248,9 @@ func toInput(o apiOrder) (order.Input, error) {
 		buyerShipTo = nil
 	}
 	in.Customer = channels.Customer(
-		firstNonEmpty(contactName(reg), contactName(buyerShipTo), username),
-		firstNonEmpty(contactEmail(reg), contactEmail(buyerShipTo)),
-		firstNonEmpty(reg.phone(), buyerShipTo.phone()),
+		channels.FirstNonEmpty(contactName(reg), contactName(buyerShipTo), username),
+		channels.FirstNonEmpty(contactEmail(reg), contactEmail(buyerShipTo)),
+		channels.FirstNonEmpty(reg.phone(), buyerShipTo.phone()),
 	)
 	if len(notes) > 0 {
 		in.Note = clip(strings.Join(notes, "\n"), 5000)
@@ -324,7 +300,7 @@ func toInput(o apiOrder) (order.Input, error) {
 				return fail("%v", err)
 			}
 			if n > 0 {
-				taxLines = append(taxLines, order.TaxInput{Title: clip(firstNonEmpty(t.TaxType, "Tax"), 100), Amount: amount(n, cur)})
+				taxLines = append(taxLines, order.TaxInput{Title: clip(channels.FirstNonEmpty(t.TaxType, "Tax"), 100), Amount: amount(n, cur)})
 			}
 		}
 		if li.DeliveryCost != nil && li.DeliveryCost.ShippingCost != nil {
@@ -346,7 +322,7 @@ func toInput(o apiOrder) (order.Input, error) {
 			qty = 1 // a cancelled order still needs its lines to record the cancellation
 		}
 		// A discount can take off at most what the line costs.
-		unit, disc := splitLine(cost, qty, min(discount, cost))
+		unit, disc := channels.SplitLine(cost, qty, min(discount, cost))
 		line := order.LineInput{
 			SKU:        clip(skuOf(li), 64),
 			Name:       clip(li.Title, 255),
@@ -378,7 +354,7 @@ func toInput(o apiOrder) (order.Input, error) {
 	}
 	if hasShipping {
 		in.ShippingLines = []order.ShippingInput{{
-			Title: clip(firstNonEmpty(shipService, "Shipping"), 255),
+			Title: clip(channels.FirstNonEmpty(shipService, "Shipping"), 255),
 			Code:  clip(shipService, 100),
 			Price: amount(max(ship, 0), cur),
 		}}
@@ -435,17 +411,6 @@ func currencyOf(o apiOrder) string {
 	return ""
 }
 
-// splitLine turns a line total into a unit price and a discount such that
-// qty × unit − disc = total − discount exactly. qty > 0.
-func splitLine(total, qty, discount int64) (unit, disc int64) {
-	unit, rem := total/qty, total%qty
-	if rem != 0 {
-		unit++
-		discount += qty - rem
-	}
-	return unit, discount
-}
-
 // parseAmount reads an eBay Amount in the order's currency, in minor units;
 // nil or empty is zero. Extra trailing zeros ("0.0" shipping, "1500.00" JPY)
 // are dropped; any other digit beyond the currency's is an error.
@@ -456,30 +421,7 @@ func parseAmount(a *apiAmount, cur string) (int64, error) {
 	if c := strings.ToUpper(strings.TrimSpace(a.Currency)); c != "" && c != cur {
 		return 0, fmt.Errorf("amount in %s on an order in %s", c, cur)
 	}
-	s := strings.TrimSpace(string(a.Value))
-	if s == "" {
-		return 0, nil
-	}
-	if digits, ok := money.Digits(cur); ok {
-		if i := strings.IndexByte(s, '.'); i >= 0 {
-			frac := s[i+1:]
-			for len(frac) > digits && strings.HasSuffix(frac, "0") {
-				frac = frac[:len(frac)-1]
-			}
-			s = s[:i]
-			if frac != "" {
-				s += "." + frac
-			}
-		}
-	}
-	m, err := money.Parse(s, cur)
-	if err != nil {
-		return 0, err
-	}
-	if m.Minor > maxMinor || m.Minor < -maxMinor {
-		return 0, fmt.Errorf("amount %q is too large", s)
-	}
-	return m.Minor, nil
+	return channels.Minor(string(a.Value), cur)
 }
 
 func amount(minor int64, cur string) string {
@@ -493,15 +435,6 @@ func abs(n int64) int64 {
 	return n
 }
 
-// parseTime reads eBay's ISO 8601 UTC timestamps ("2015-08-04T19:09:02.768Z").
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}
-
 // clip trims s and cuts it to at most n runes, so that a long title never
 // makes the order service reject a whole order.
 func clip(s string, n int) string {
@@ -513,13 +446,4 @@ func clip(s string, n int) string {
 // Request", which must not hide a real address given elsewhere.
 func cleanEmail(s string) string {
 	return channels.Customer("", s, "").Email
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }
