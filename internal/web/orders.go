@@ -68,6 +68,19 @@ func needOrderWrite(r *http.Request) error {
 	return nil
 }
 
+// orderForm is the start of every order change: the person may change
+// orders, the service is there, and the form is read.
+func (s *server) orderForm(w http.ResponseWriter, r *http.Request) (*order.Service, error) {
+	if err := needOrderWrite(r); err != nil {
+		return nil, err
+	}
+	svc, err := s.orderService()
+	if err != nil {
+		return nil, err
+	}
+	return svc, parseForm(w, r)
+}
+
 // ---------- words ----------
 
 var holdLabels = map[order.HoldReason]string{
@@ -576,14 +589,8 @@ type bulkCancelPage struct {
 // orderBulk applies one action to every ticked order, each in its own
 // transaction through the order service, and reports what happened to each.
 func (s *server) orderBulk(w http.ResponseWriter, r *http.Request) error {
-	if err := needOrderWrite(r); err != nil {
-		return err
-	}
-	svc, err := s.orderService()
+	svc, err := s.orderForm(w, r)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	ctx, p := r.Context(), personFrom(r)
@@ -947,14 +954,8 @@ var addressLabels = map[string]string{"name": "Name", "company": "Company", "lin
 	"region": "Region", "postal_code": "Postal code", "country": "Country", "phone": "Phone"}
 
 func (s *server) orderEdit(w http.ResponseWriter, r *http.Request) error {
-	if err := needOrderWrite(r); err != nil {
-		return err
-	}
-	svc, err := s.orderService()
+	svc, err := s.orderForm(w, r)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	ctx, p := r.Context(), personFrom(r)
@@ -1121,14 +1122,8 @@ func backorderText(o order.Order) string {
 }
 
 func (s *server) orderHold(w http.ResponseWriter, r *http.Request) error {
-	if err := needOrderWrite(r); err != nil {
-		return err
-	}
-	svc, err := s.orderService()
+	svc, err := s.orderForm(w, r)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	ctx, p := r.Context(), personFrom(r)
@@ -1156,14 +1151,8 @@ func (s *server) orderHold(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) orderRelease(w http.ResponseWriter, r *http.Request) error {
-	if err := needOrderWrite(r); err != nil {
-		return err
-	}
-	svc, err := s.orderService()
+	svc, err := s.orderForm(w, r)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	ctx, p := r.Context(), personFrom(r)
@@ -1195,14 +1184,8 @@ func (s *server) orderRelease(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) orderCancel(w http.ResponseWriter, r *http.Request) error {
-	if err := needOrderWrite(r); err != nil {
-		return err
-	}
-	svc, err := s.orderService()
+	svc, err := s.orderForm(w, r)
 	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	ctx, p := r.Context(), personFrom(r)

@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
-	"github.com/waybill/waybill/internal/money"
 	"github.com/waybill/waybill/internal/channels"
+	"github.com/waybill/waybill/internal/money"
 	"github.com/waybill/waybill/internal/order"
 )
 
