@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/waybill/waybill/internal/id"
@@ -39,6 +40,7 @@ type Allocation struct {
 	ReservationID string // empty when nothing was reserved
 	FacilityID    string
 	Reserved      int64
+	ProductIDs    []string // the balances it changed (a kit's components)
 }
 
 // ReserveIn reserves up to qty units of it inside the caller's transaction,
@@ -46,7 +48,9 @@ type Allocation struct {
 // the one that has the most (the rest stays unreserved — a backorder). A kit
 // counts in whole kits its components allow; a SKU that allows backorder is
 // always reserved in full. Balances are read locked, so the reservation can
-// never take available below zero.
+// never take available below zero. The caller must call Settle with the
+// balances it changed before the transaction commits (once for all lines
+// of an order, so low-stock checks read each balance once).
 func (s *Service) ReserveIn(ctx context.Context, tx Tx, tenantID string, it Item, qty int64, facilities []Facility, refType, refID, actor string) (Allocation, error) {
 	if qty <= 0 || len(facilities) == 0 {
 		return Allocation{}, nil
@@ -100,10 +104,26 @@ func (s *Service) ReserveIn(ctx context.Context, tx Tx, tenantID string, it Item
 			return Allocation{}, err
 		}
 	}
-	if err := s.afterChange(ctx, tx, tenantID, pids, best, nil); err != nil {
-		return Allocation{}, err
+	return Allocation{ReservationID: r.ID, FacilityID: best, Reserved: bestUnits, ProductIDs: pids}, nil
+}
+
+// Settle checks the low-stock flags of balances changed in tx by ReserveIn
+// (facility ID → product IDs), emitting inventory.low_stock where one just
+// fell to its reorder point.
+func (s *Service) Settle(ctx context.Context, tx Tx, tenantID string, touched map[string][]string) error {
+	fids := make([]string, 0, len(touched))
+	for f := range touched {
+		fids = append(fids, f)
 	}
-	return Allocation{ReservationID: r.ID, FacilityID: best, Reserved: bestUnits}, nil
+	sort.Strings(fids)
+	for _, f := range fids {
+		pids := slices.Clone(touched[f])
+		slices.Sort(pids)
+		if err := s.afterChange(ctx, tx, tenantID, slices.Compact(pids), f, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Items resolves SKUs to what stock they hold (kits to their components).

@@ -195,10 +195,11 @@ type Tx interface {
 	CreateTransfer(ctx context.Context, t *Transfer) error
 	Transfer(ctx context.Context, tenantID, id string) (Transfer, error)
 	SetTransferStatus(ctx context.Context, tenantID, id string, from, to TransferStatus, at time.Time) (bool, error)
-	// Demand is reserved minus released quantity of a product at a facility
-	// since a time: what customers asked for.
-	Demand(ctx context.Context, tenantID, productID, facilityID string, since time.Time) (int64, error)
-	ReorderSettings(ctx context.Context, tenantID, productID string) (ReorderSettings, error)
+	// DemandSince is reserved minus released quantity of products at
+	// facilities since a time — what customers asked for — in one query.
+	DemandSince(ctx context.Context, tenantID string, productIDs, facilityIDs []string, since time.Time) (map[[2]string]int64, error)
+	// ReorderSettingsFor reads products' reorder settings (missing: none).
+	ReorderSettingsFor(ctx context.Context, tenantID string, productIDs []string) (map[string]ReorderSettings, error)
 	SetReorderSettings(ctx context.Context, tenantID string, s ReorderSettings) error
 	Emit(ctx context.Context, tenantID, typ, objectType, objectID string, payload any) error
 	// SetLowStock records whether a balance is at or below its reorder point.

@@ -446,14 +446,21 @@ const lockChunk = 500
 // many flags changed.
 func (s *Service) flagLowStock(ctx context.Context, tx Tx, tenantID string, levels []Level) (int, error) {
 	n := 0
+	var rows []Level
 	for _, l := range levels {
-		if l.UpdatedAt.IsZero() {
-			continue
+		if !l.UpdatedAt.IsZero() {
+			rows = append(rows, l)
 		}
-		cover, err := s.coverTx(ctx, tx, tenantID, l)
-		if err != nil {
-			return n, err
-		}
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	covers, err := s.coversTx(ctx, tx, tenantID, rows)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range rows {
+		cover := covers[[2]string{l.ProductID, l.FacilityID}]
 		if cover.Low == l.LowStock {
 			continue
 		}

@@ -377,18 +377,35 @@ func CoverOf(l Level, dailyDemand float64, rs ReorderSettings) Cover {
 	return c
 }
 
-func (s *Service) coverTx(ctx context.Context, tx Tx, tenantID string, l Level) (Cover, error) {
-	since := s.now().Add(-s.DemandWindow)
-	demand, err := tx.Demand(ctx, tenantID, l.ProductID, l.FacilityID, since)
-	if err != nil {
-		return Cover{}, err
+// coversTx computes the cover of balances read in tx, reading demand and
+// reorder settings for all of them in two queries.
+func (s *Service) coversTx(ctx context.Context, tx Tx, tenantID string, levels []Level) (map[[2]string]Cover, error) {
+	var pids, fids []string
+	for _, l := range levels {
+		pids, fids = append(pids, l.ProductID), append(fids, l.FacilityID)
 	}
-	rs, err := tx.ReorderSettings(ctx, tenantID, l.ProductID)
+	slices.Sort(pids)
+	slices.Sort(fids)
+	pids, fids = slices.Compact(pids), slices.Compact(fids)
+	demand, err := tx.DemandSince(ctx, tenantID, pids, fids, s.now().Add(-s.DemandWindow))
 	if err != nil {
-		return Cover{}, err
+		return nil, err
+	}
+	rs, err := tx.ReorderSettingsFor(ctx, tenantID, pids)
+	if err != nil {
+		return nil, err
 	}
 	days := s.DemandWindow.Hours() / 24
-	return CoverOf(l, float64(max(demand, 0))/days, rs), nil
+	out := map[[2]string]Cover{}
+	for _, l := range levels {
+		k := [2]string{l.ProductID, l.FacilityID}
+		r, ok := rs[l.ProductID]
+		if !ok {
+			r = ReorderSettings{ProductID: l.ProductID}
+		}
+		out[k] = CoverOf(l, float64(max(demand[k], 0))/days, r)
+	}
+	return out, nil
 }
 
 // LevelWithCover is a balance with its days of cover.

@@ -123,6 +123,10 @@ func TestCreateReservesAndBackorders(t *testing.T) {
 		f.product(t, "MUG", false)
 		f.product(t, "CAP", false)
 		f.receive(t, "MUG", 5)
+		rp := int64(2)
+		if _, err := f.inv.SetReorderSettings(ctx, f.tenant, "MUG", inventory.ReorderSettings{ReorderPoint: &rp}); err != nil {
+			t.Fatal(err)
+		}
 		in := input("1001", line("MUG", 3, "12.50"), line("CAP", 2, "20.00"))
 		in.ShippingLines = []order.ShippingInput{{Title: "Standard", Code: "ups_ground", Price: "4.99", TaxLines: []order.TaxInput{{Title: "VAT", Rate: "0.2", Amount: "1.00"}}}}
 		in.Lines[0].TaxLines = []order.TaxInput{{Title: "VAT", Rate: "0.2", Amount: "7.50"}}
@@ -167,6 +171,10 @@ func TestCreateReservesAndBackorders(t *testing.T) {
 		}
 		if types["order.created"] != 1 || types["order.hold_added"] != 1 || len(es) != 2 {
 			t.Fatalf("events: %v", types)
+		}
+		// Reserving 3 of 5 took MUG to its reorder point: one alert.
+		if low, _, _ := f.notify.Events(ctx, f.tenant, notify.EventFilter{Type: "inventory.low_stock", Limit: 10}); len(low) != 1 {
+			t.Fatalf("%d low-stock events after the order took MUG to its reorder point", len(low))
 		}
 		tl, err := f.ord.Timeline(ctx, f.tenant, o.ID)
 		if err != nil || len(tl) != 2 || tl[0].Kind != "created" || tl[1].Kind != "hold_added" {

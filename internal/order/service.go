@@ -109,7 +109,7 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 	}
 	var out Order
 	var outcome Outcome
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, tenantID, func(tx Tx) error {
 		o := draft // a retried transaction starts again from the draft
 		o.Lines = slices.Clone(draft.Lines)
 		if o.ExternalID != "" {
@@ -285,6 +285,29 @@ func (s *Service) lockStock(ctx context.Context, tx Tx, tenantID string, lines [
 	return err
 }
 
+// settling is an order transaction that remembers the balances its
+// reservations changed, so their low-stock checks run once, at the end.
+type settling struct {
+	Tx
+	touched map[string][]string
+}
+
+func (t *settling) note(a inventory.Allocation) {
+	t.touched[a.FacilityID] = append(t.touched[a.FacilityID], a.ProductIDs...)
+}
+
+// inTx runs fn in one order transaction and settles the stock it reserved
+// before the commit.
+func (s *Service) inTx(ctx context.Context, tenantID string, fn func(Tx) error) error {
+	return s.store.InTx(ctx, func(raw Tx) error {
+		tx := &settling{Tx: raw, touched: map[string][]string{}}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.inv.Settle(ctx, tx, tenantID, tx.touched)
+	})
+}
+
 // allocate reserves what the line still owes (open quantity less what is
 // reserved) and sets Reserved and Backordered.
 func (s *Service) allocate(ctx context.Context, tx Tx, tenantID string, l *Line, items map[string]inventory.Item, facilities []inventory.Facility, actor string) error {
@@ -297,6 +320,7 @@ func (s *Service) allocate(ctx context.Context, tx Tx, tenantID string, l *Line,
 		if a.Reserved > 0 {
 			l.Reserved += a.Reserved
 			l.FacilityID = a.FacilityID
+			tx.(*settling).note(a)
 		}
 	}
 	l.Backordered = max(l.Open()-l.Reserved, 0)
@@ -388,7 +412,7 @@ func (s *Service) Timeline(ctx context.Context, tenantID, id string) ([]Event, e
 // is nil or empty).
 func (s *Service) change(ctx context.Context, tenantID, id string, emit *string, fn func(tx Tx, o *Order) (changed bool, err error)) (Order, error) {
 	var out Order
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, tenantID, func(tx Tx) error {
 		o, err := tx.Lock(ctx, tenantID, id)
 		if err != nil {
 			return err

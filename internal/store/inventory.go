@@ -344,17 +344,12 @@ func (t *invTx) SetTransferStatus(ctx context.Context, tenantID, id string, from
 	return n == 1, nil
 }
 
-func (t *invTx) Demand(ctx context.Context, tenantID, productID, facilityID string, since time.Time) (int64, error) {
-	d, err := demand(ctx, t.tx, tenantID, []string{productID}, []string{facilityID}, since)
-	return d[[2]string{productID, facilityID}], err
+func (t *invTx) DemandSince(ctx context.Context, tenantID string, productIDs, facilityIDs []string, since time.Time) (map[[2]string]int64, error) {
+	return demand(ctx, t.tx, tenantID, productIDs, facilityIDs, since)
 }
 
-func (t *invTx) ReorderSettings(ctx context.Context, tenantID, productID string) (inventory.ReorderSettings, error) {
-	rs, err := reorderSettings(ctx, t.tx, tenantID, []string{productID})
-	if s, ok := rs[productID]; ok {
-		return s, err
-	}
-	return inventory.ReorderSettings{ProductID: productID}, err
+func (t *invTx) ReorderSettingsFor(ctx context.Context, tenantID string, productIDs []string) (map[string]inventory.ReorderSettings, error) {
+	return reorderSettings(ctx, t.tx, tenantID, productIDs)
 }
 
 func (t *invTx) SetReorderSettings(ctx context.Context, tenantID string, rs inventory.ReorderSettings) error {
