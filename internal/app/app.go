@@ -25,6 +25,7 @@ import (
 	"github.com/waybill/waybill/internal/job"
 	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/routing"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/web"
 )
@@ -40,6 +41,7 @@ type App struct {
 	Notify    *notify.Service
 	Orders    *order.Service
 	Channels  *channels.Service
+	Routing   *routing.Service
 	Jobs      *store.Jobs
 	Runner    *job.Runner
 	API       *httpapi.API
@@ -71,6 +73,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Catalog = catalog.NewService(store.NewCatalog(db))
 	a.Inventory = inventory.NewService(store.NewInventory(db))
 	a.Orders = order.NewService(store.NewOrders(db), a.Inventory)
+	a.Routing = routing.NewService(store.NewRouting(db), a.Inventory, func(ctx context.Context, tenantID, sku string) (string, string) {
+		p, err := a.Catalog.BySKU(ctx, tenantID, sku)
+		if err != nil {
+			return "", ""
+		}
+		return p.ProductType, p.Vendor
+	})
+	a.Orders.SetRouter(a.Routing)
 	a.Channels = channels.NewService(store.NewChannels(db), a.Orders, channelHTTPClient(), channelKinds()...)
 	a.idem = store.NewIdempotency(db)
 	a.sessions = store.NewSessions(db)
@@ -80,7 +90,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify, Orders: a.Orders, Channels: a.Channels,
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify, Orders: a.Orders, Channels: a.Channels, Routing: a.Routing,
 		Idempotency: a.idem, Wake: a.Runner.Wake})
 	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions,
 		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake,

@@ -22,6 +22,7 @@ import (
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/routing"
 	"github.com/waybill/waybill/internal/store"
 )
 
@@ -45,6 +46,7 @@ type Deps struct {
 	Notify    *notify.Service
 	Orders    *order.Service
 	Channels  *channels.Service
+	Routing   *routing.Service
 	// Wake tells the background workers there is new work (may be nil).
 	Wake        func()
 	Idempotency IdempotencyStore
@@ -181,6 +183,13 @@ func schemaName(t reflect.Type, hint string) string {
 			return n
 		}
 		return "Order" + n
+	}
+	if strings.HasSuffix(t.PkgPath(), "/internal/routing") && t.Name() != "" {
+		n := strings.TrimPrefix(t.Name(), "Order")
+		if strings.HasPrefix(n, "Routing") {
+			return n
+		}
+		return "Routing" + n // routing.Rule is "RoutingRule", routing.OrderHold "RoutingHold"
 	}
 	return huma.DefaultSchemaNamer(t, hint)
 }

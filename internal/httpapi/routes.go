@@ -58,6 +58,14 @@ func (a *API) routes() {
 	route(a, "POST /orders/{id}/holds/release", "orders:write", "release-order-hold", "Release one of an order's holds", a.releaseOrderHold)
 	route(a, "GET /orders/{id}/timeline", "orders:read", "order-timeline", "An order's history: who did what, when", a.orderTimeline)
 
+	// Routing
+	route(a, "GET /routing-rules", "settings:read", "list-routing-rules", "List routing rules in the order they apply", a.listRoutingRules)
+	route(a, "POST /routing-rules", "settings:write", "create-routing-rule", "Add a routing rule", a.createRoutingRule, created)
+	route(a, "GET /routing-rules/{id}", "settings:read", "get-routing-rule", "Get a routing rule", a.getRoutingRule)
+	route(a, "PUT /routing-rules/{id}", "settings:write", "update-routing-rule", "Replace a routing rule", a.updateRoutingRule)
+	route(a, "DELETE /routing-rules/{id}", "settings:write", "delete-routing-rule", "Delete a routing rule", a.deleteRoutingRule, noContent)
+	route(a, "GET /orders/{id}/routing", "orders:read", "explain-order-routing", "Which routing rules match an order, what they do, and where each line may go", a.previewRouting)
+
 	// Sales channels
 	route(a, "GET /channels", "settings:read", "list-channels", "List sales-channel connections", a.listChannels)
 	route(a, "POST /channels", "settings:write", "create-channel", "Connect a sales channel (its secrets are never shown again)", a.createChannel, created)
@@ -90,6 +98,9 @@ func (a *API) routes() {
 	route(a, "GET /api-keys/{id}", "settings:read", "get-api-key", "Get an API key (without its secret)", a.getAPIKey)
 	route(a, "POST /api-keys/{id}/revoke", "settings:write", "revoke-api-key", "Revoke an API key at once", a.revokeAPIKey)
 }
+
+// noContent marks an operation whose success is 204.
+func noContent(op *huma.Operation) { op.DefaultStatus = http.StatusNoContent }
 
 // created marks an operation whose success is 201.
 func created(op *huma.Operation) { op.DefaultStatus = http.StatusCreated }

@@ -13,6 +13,7 @@ import (
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/routing"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/testenv"
 )
@@ -69,6 +70,10 @@ func TestCrossTenant(t *testing.T) {
 		if err := store.NewChannels(a.DB).Create(ctx, &chB); err != nil {
 			t.Fatal(err)
 		}
+		ruleB, err := a.Routing.Save(ctx, tenB.ID, routing.Rule{Name: "B's rule", Active: true, Then: routing.Action{Kind: routing.Only, Facilities: []string{"B-WH"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		epB, err := a.Notify.CreateEndpoint(ctx, tenB.ID, notify.EndpointInput{URL: "https://hooks.example.com/b"})
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +101,7 @@ func TestCrossTenant(t *testing.T) {
 			"reservations":       resB.ID,
 			"orders":             ordB.ID,
 			"channels":           chB.ID,
+			"routing-rules":      ruleB.ID,
 			"events":             evsB[0].ID,
 			"webhook-endpoints":  epB.ID,
 			"webhook-deliveries": delsB[0].ID,
@@ -116,6 +122,7 @@ func TestCrossTenant(t *testing.T) {
 			"update-webhook-endpoint": map[string]any{"enabled": false, "url": "https://evil.example.com/"},
 			"edit-order":              map[string]any{"note": "hijacked"},
 			"update-channel":          map[string]any{"name": "hijacked"},
+			"update-routing-rule":     map[string]any{"name": "hijacked", "then": map[string]any{"kind": "hold", "hold_reason": "OTHER"}},
 			"cancel-order":            map[string]any{},
 			"hold-order":              map[string]any{"reason": "OTHER"},
 			"release-order-hold":      map[string]any{"reason": "OTHER"},
@@ -186,6 +193,9 @@ func TestCrossTenant(t *testing.T) {
 		}
 		if tr, _ := a.Inventory.Transfer(ctx, tenB.ID, trB.ID); tr.Status != inventory.InTransit {
 			t.Fatalf("B's transfer changed: %+v", tr)
+		}
+		if r, err := a.Routing.Rule(ctx, tenB.ID, ruleB.ID); err != nil || r.Name != "B's rule" {
+			t.Fatalf("B's routing rule changed: %+v %v", r, err)
 		}
 		if c, _ := a.Channels.Get(ctx, tenB.ID, chB.ID); c.Name != "B's shop" {
 			t.Fatalf("B's channel changed: %+v", c)

@@ -101,8 +101,14 @@ func (s *Service) Edit(ctx context.Context, tenantID, orderID string, in EditInp
 	if err != nil {
 		return Order{}, err
 	}
+	probe := cur
+	probe.Lines = append(slices.Clone(cur.Lines), added...)
+	route, err := s.route(ctx, &probe, facilities)
+	if err != nil {
+		return Order{}, err
+	}
 	emit := EventUpdated
-	o, err := s.change(ctx, tenantID, orderID, &emit, func(tx Tx, o *Order) (bool, error) {
+	o, err := s.change(ctx, tenantID, orderID, route, &emit, func(tx Tx, o *Order) (bool, error) {
 		if o.Status != Open {
 			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is "+string(o.Status)+"; only open orders can be edited"), "order_not_open")
 		}
@@ -260,7 +266,17 @@ func (s *Service) Cancel(ctx context.Context, tenantID, id string, in CancelInpu
 		}
 	}
 	var emit string
-	o, err := s.change(ctx, tenantID, id, &emit, func(tx Tx, o *Order) (bool, error) {
+	var route Route
+	if len(in.Lines) > 0 {
+		cur, err := s.store.Get(ctx, tenantID, id)
+		if err != nil {
+			return Order{}, wrap(op, err)
+		}
+		if route, err = s.route(ctx, &cur, facilities); err != nil {
+			return Order{}, err
+		}
+	}
+	o, err := s.change(ctx, tenantID, id, route, &emit, func(tx Tx, o *Order) (bool, error) {
 		if o.Status == Cancelled {
 			return false, nil
 		}
@@ -334,7 +350,7 @@ func (s *Service) cancelTx(ctx context.Context, tx Tx, o *Order, reason, actor s
 func (s *Service) ShipReserved(ctx context.Context, tenantID, orderID, actor string) (Order, error) {
 	const op = "order.ShipReserved"
 	emit := EventUpdated
-	o, err := s.change(ctx, tenantID, orderID, &emit, func(tx Tx, o *Order) (bool, error) {
+	o, err := s.change(ctx, tenantID, orderID, Route{}, &emit, func(tx Tx, o *Order) (bool, error) {
 		if o.Status != Open {
 			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is "+string(o.Status)), "order_not_open")
 		}

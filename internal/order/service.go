@@ -45,9 +45,10 @@ type Store interface {
 
 // Service is the orders API.
 type Service struct {
-	store Store
-	inv   *inventory.Service
-	now   func() time.Time
+	store  Store
+	inv    *inventory.Service
+	router Router
+	now    func() time.Time
 }
 
 // NewService returns the order service.
@@ -107,9 +108,14 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 	if err != nil {
 		return Order{}, "", err
 	}
+	draft.TenantID = tenantID
+	route, err := s.route(ctx, &draft, facilities)
+	if err != nil {
+		return Order{}, "", err
+	}
 	var out Order
 	var outcome Outcome
-	err = s.inTx(ctx, tenantID, func(tx Tx) error {
+	err = s.inTx(ctx, tenantID, route, func(tx Tx) error {
 		o := draft // a retried transaction starts again from the draft
 		o.Lines = slices.Clone(draft.Lines)
 		if o.ExternalID != "" {
@@ -127,7 +133,8 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 				return err
 			}
 		}
-		if err := s.lockStock(ctx, tx, tenantID, o.Lines, items, facilities); err != nil {
+		levels, err := s.lockStock(ctx, tx, tenantID, o.Lines, items, facilities)
+		if err != nil {
 			return err
 		}
 		o.ID = id.New("ord")
@@ -161,6 +168,20 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 				o.Lines[i].Fulfilled = o.Lines[i].Quantity
 			}
 		}
+		if o.Status == Open && o.Fulfillment == Unfulfilled {
+			// A new order's lines go where the sourcing plan says (fewest
+			// shipments among the facilities the rules allow); what the
+			// plan could not place is tried in preference order, as later
+			// allocations are.
+			plan := route.plan(&o, items, facilities, levels)
+			for i := range o.Lines {
+				for _, part := range plan[i] {
+					if err := s.allocateAt(ctx, tx, tenantID, &o.Lines[i], items, part.facility, part.quantity, actor); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		for i := range o.Lines {
 			if err := s.allocate(ctx, tx, tenantID, &o.Lines[i], items, facilities, actor); err != nil {
 				return err
@@ -173,7 +194,17 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 			return err
 		}
 		if o.Status == Open {
-			for _, h := range automaticHolds(&o) {
+			hs := automaticHolds(&o)
+			if route.Hold != nil {
+				hs = append(hs, autoHold{route.Hold.Reason, route.Hold.Note})
+			}
+			if skus := route.unroutable(&o, facilities); len(skus) > 0 {
+				hs = append(hs, autoHold{OtherHold, "routing rules leave no facility for " + strings.Join(skus, ", ")})
+			}
+			for _, h := range hs {
+				if o.HasHold(h.reason) {
+					continue
+				}
 				if err := s.addHold(ctx, tx, &o, h.reason, h.note, "system"); err != nil {
 					return err
 				}
@@ -260,7 +291,7 @@ func (s *Service) items(ctx context.Context, tenantID string, lines []Line, allo
 // lockStock locks every balance the lines can reserve from, in one query
 // and one fixed order, before any is changed: two orders that share SKUs
 // then queue behind each other instead of deadlocking.
-func (s *Service) lockStock(ctx context.Context, tx Tx, tenantID string, lines []Line, items map[string]inventory.Item, facilities []inventory.Facility) error {
+func (s *Service) lockStock(ctx context.Context, tx Tx, tenantID string, lines []Line, items map[string]inventory.Item, facilities []inventory.Facility) (map[[2]string]inventory.Level, error) {
 	var pids, facIDs []string
 	for _, l := range lines {
 		it, ok := items[l.SKU]
@@ -274,15 +305,11 @@ func (s *Service) lockStock(ctx context.Context, tx Tx, tenantID string, lines [
 			pids = append(pids, c.ProductID)
 		}
 	}
-	if len(pids) < 2 {
-		return nil // one balance: nothing to order
-	}
 	for _, f := range facilities {
 		facIDs = append(facIDs, f.ID)
 	}
 	slices.Sort(pids)
-	_, err := tx.Levels(ctx, tenantID, slices.Compact(pids), facIDs)
-	return err
+	return tx.Levels(ctx, tenantID, slices.Compact(pids), facIDs)
 }
 
 // settling is an order transaction that remembers the balances its
@@ -290,6 +317,7 @@ func (s *Service) lockStock(ctx context.Context, tx Tx, tenantID string, lines [
 type settling struct {
 	Tx
 	touched map[string][]string
+	route   Route
 }
 
 func (t *settling) note(a inventory.Allocation) {
@@ -298,9 +326,9 @@ func (t *settling) note(a inventory.Allocation) {
 
 // inTx runs fn in one order transaction and settles the stock it reserved
 // before the commit.
-func (s *Service) inTx(ctx context.Context, tenantID string, fn func(Tx) error) error {
+func (s *Service) inTx(ctx context.Context, tenantID string, route Route, fn func(Tx) error) error {
 	return s.store.InTx(ctx, func(raw Tx) error {
-		tx := &settling{Tx: raw, touched: map[string][]string{}}
+		tx := &settling{Tx: raw, touched: map[string][]string{}, route: route}
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -312,6 +340,7 @@ func (s *Service) inTx(ctx context.Context, tenantID string, fn func(Tx) error) 
 // reserved) and sets Reserved and Backordered.
 func (s *Service) allocate(ctx context.Context, tx Tx, tenantID string, l *Line, items map[string]inventory.Item, facilities []inventory.Facility, actor string) error {
 	owed := l.Open() - l.Reserved
+	facilities = tx.(*settling).route.facilitiesFor(l.SKU, facilities)
 	if it, ok := items[l.SKU]; ok && owed > 0 {
 		a, err := s.inv.ReserveIn(ctx, tx, tenantID, it, owed, facilities, inventory.RefOrderLine, l.ID, actor)
 		if err != nil {
@@ -323,6 +352,23 @@ func (s *Service) allocate(ctx context.Context, tx Tx, tenantID string, l *Line,
 			tx.(*settling).note(a)
 		}
 	}
+	l.Backordered = max(l.Open()-l.Reserved, 0)
+	return nil
+}
+
+// allocateAt reserves up to qty more units of a line at one facility.
+func (s *Service) allocateAt(ctx context.Context, tx Tx, tenantID string, l *Line, items map[string]inventory.Item, f inventory.Facility, qty int64, actor string) error {
+	it, ok := items[l.SKU]
+	if !ok || qty <= 0 {
+		return nil
+	}
+	a, err := s.inv.ReserveIn(ctx, tx, tenantID, it, min(qty, l.Open()-l.Reserved), []inventory.Facility{f}, inventory.RefOrderLine, l.ID, actor)
+	if err != nil || a.Reserved == 0 {
+		return err
+	}
+	l.Reserved += a.Reserved
+	l.FacilityID = a.FacilityID
+	tx.(*settling).note(a)
 	l.Backordered = max(l.Open()-l.Reserved, 0)
 	return nil
 }
@@ -410,9 +456,9 @@ func (s *Service) Timeline(ctx context.Context, tenantID, id string) ([]Event, e
 // change runs fn on a locked order and, when fn changed it, stores it with
 // new totals and emits the event *emit names as fn left it (none when emit
 // is nil or empty).
-func (s *Service) change(ctx context.Context, tenantID, id string, emit *string, fn func(tx Tx, o *Order) (changed bool, err error)) (Order, error) {
+func (s *Service) change(ctx context.Context, tenantID, id string, route Route, emit *string, fn func(tx Tx, o *Order) (changed bool, err error)) (Order, error) {
 	var out Order
-	err := s.inTx(ctx, tenantID, func(tx Tx) error {
+	err := s.inTx(ctx, tenantID, route, func(tx Tx) error {
 		o, err := tx.Lock(ctx, tenantID, id)
 		if err != nil {
 			return err
@@ -451,7 +497,7 @@ func (s *Service) AddHold(ctx context.Context, tenantID, id string, reason HoldR
 	if len(note) > 1000 {
 		return Order{}, errs.InvalidFields(op, errs.FieldError{Field: "note", Message: "must be at most 1000 characters", Value: note})
 	}
-	o, err := s.change(ctx, tenantID, id, nil, func(tx Tx, o *Order) (bool, error) {
+	o, err := s.change(ctx, tenantID, id, Route{}, nil, func(tx Tx, o *Order) (bool, error) {
 		if o.Status != Open {
 			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is "+string(o.Status)), "order_not_open")
 		}
@@ -467,7 +513,7 @@ func (s *Service) AddHold(ctx context.Context, tenantID, id string, reason HoldR
 // Releasing a hold that is not active changes nothing.
 func (s *Service) ReleaseHold(ctx context.Context, tenantID, id, reasonOrID, actor string) (Order, error) {
 	const op = "order.ReleaseHold"
-	o, err := s.change(ctx, tenantID, id, nil, func(tx Tx, o *Order) (bool, error) {
+	o, err := s.change(ctx, tenantID, id, Route{}, nil, func(tx Tx, o *Order) (bool, error) {
 		for _, h := range o.Holds {
 			if string(h.Reason) == reasonOrID || h.ID == reasonOrID {
 				return true, s.releaseHold(ctx, tx, o, h, actor)

@@ -180,9 +180,13 @@ func (s *Service) AllocateBackorders(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		route, err := s.route(ctx, &cur, facs[tenantID])
+		if err != nil {
+			return n, err
+		}
 		emit := EventUpdated
 		gained := false
-		_, err = s.change(ctx, tenantID, orderID, &emit, func(tx Tx, o *Order) (bool, error) {
+		_, err = s.change(ctx, tenantID, orderID, route, &emit, func(tx Tx, o *Order) (bool, error) {
 			if o.Status != Open {
 				return false, nil
 			}

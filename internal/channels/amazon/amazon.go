@@ -2,9 +2,15 @@
 // Partner API (Orders v0: getOrders and getOrderItems), authorised by a
 // Login with Amazon refresh token, and turns them into order.Input.
 //
+// getOrders is called with a Restricted Data Token (Tokens API v2021-03-01,
+// createRestrictedDataToken) so that seller-fulfilled orders come with the
+// shipping address and buyer; an app Amazon refuses one to still gets its
+// orders, without those, and Client.Warning says so (rdt.go).
+//
 // The client is thin: it pages, paces itself to the documented usage plans,
-// backs off on 429 and refreshes its access token. Everything about the
-// meaning of an order lives in the pure parsers (parse.go).
+// backs off on 429 and refreshes its access and restricted data tokens.
+// Everything about the meaning of an order lives in the pure parsers
+// (parse.go).
 package amazon
 
 import (
@@ -40,7 +46,8 @@ var Endpoints = map[string]string{
 }
 
 // Usage plans of the operations we call (Orders v0 reference), the default
-// rate in requests per second and the burst.
+// rate in requests per second and the burst; createRestrictedDataToken's are
+// in rdt.go.
 const (
 	getOrdersRate      = 0.0167
 	getOrdersBurst     = 20
@@ -101,8 +108,8 @@ func (c Config) Validate() error {
 }
 
 // Client polls one seller's orders. Keep one Client per connection for as
-// long as the process runs: its limiters and cached token are what keep us
-// inside Amazon's usage plans.
+// long as the process runs: its limiters and cached tokens (LWA and
+// Restricted Data Token) are what keep us inside Amazon's usage plans.
 type Client struct {
 	cfg      Config
 	hc       *http.Client
@@ -122,9 +129,18 @@ type Client struct {
 	// Now is the clock used for token expiry.
 	Now func() time.Time
 
-	mu      sync.Mutex
+	// TokensLimiter paces createRestrictedDataToken.
+	TokensLimiter *rate.Limiter
+
+	mu      sync.Mutex // the LWA token
 	token   string
 	expires time.Time
+
+	rdtMu      sync.Mutex // the Restricted Data Token; taken before mu
+	rdt        string
+	rdtExpires time.Time
+	noRDT      error     // an ErrNoRestrictedData while Amazon refuses us one
+	rdtRetry   time.Time // when to ask again after a refusal
 }
 
 // New returns a client for cfg (which should have passed Validate). A nil hc
@@ -148,6 +164,7 @@ func New(cfg Config, hc *http.Client) *Client {
 		tokenURL:      tokenURL,
 		OrdersLimiter: rate.NewLimiter(getOrdersRate, getOrdersBurst),
 		ItemsLimiter:  rate.NewLimiter(getOrderItemsRate, getOrderItemsBurst),
+		TokensLimiter: rate.NewLimiter(createRDTRate, createRDTBurst),
 		MaxRetries:    3,
 		Sleep:         sleep,
 		Now:           time.Now,
@@ -158,7 +175,10 @@ func New(cfg Config, hc *http.Client) *Client {
 // cursor is empty) or the page cursor names (a NextToken from an earlier
 // page; since is then ignored, as getOrders ignores other criteria). Each
 // order's items are fetched too, so a page costs one getOrders call plus at
-// least one getOrderItems call per order.
+// least one getOrderItems call per order, and a createRestrictedDataToken
+// call about once an hour. When Amazon refuses the Restricted Data Token the
+// page still comes, without shipping addresses and buyers, and Warning
+// returns an ErrNoRestrictedData.
 func (c *Client) Poll(ctx context.Context, since time.Time, cursor string) (channels.Page, error) {
 	const op = "amazon.Poll"
 	q := url.Values{}
@@ -168,7 +188,8 @@ func (c *Client) Poll(ctx context.Context, since time.Time, cursor string) (chan
 	} else {
 		q.Set("LastUpdatedAfter", since.UTC().Format(time.RFC3339))
 	}
-	body, err := c.get(ctx, "getOrders", c.OrdersLimiter, "/orders/v0/orders", q)
+	// With the RDT (see rdt.go) getOrders includes buyers and addresses.
+	body, err := c.do(ctx, "getOrders", c.OrdersLimiter, http.MethodGet, ordersPath, q, nil, true)
 	if err != nil {
 		return channels.Page{}, errs.E(op, err)
 	}

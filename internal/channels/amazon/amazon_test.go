@@ -151,9 +151,14 @@ func TestPollBadAccessTokenIsErrAuth(t *testing.T) {
 	if !strings.Contains(err.Error(), "Unauthorized") {
 		t.Errorf("err = %v, want Amazon's error code in it", err)
 	}
-	// A 403 first makes the client fetch a fresh token once, then give up.
-	if f.tokensIssued != 2 {
-		t.Errorf("tokens issued = %d, want 2", f.tokensIssued)
+	// A 403 first makes the client fetch a fresh token once, then give up:
+	// once for createRestrictedDataToken (whose refusal then counts as the
+	// app lacking the roles) and once for getOrders.
+	if f.tokensIssued != 3 {
+		t.Errorf("tokens issued = %d, want 3", f.tokensIssued)
+	}
+	if len(f.orderCalls) != 0 {
+		t.Errorf("getOrders answered %d times with a rejected token", len(f.orderCalls))
 	}
 }
 
@@ -259,6 +264,9 @@ func TestDefaultPacingIsTheDocumentedUsagePlan(t *testing.T) {
 	}
 	if c.ItemsLimiter.Limit() != 0.5 || c.ItemsLimiter.Burst() != 30 {
 		t.Errorf("getOrderItems limiter %v/%d", c.ItemsLimiter.Limit(), c.ItemsLimiter.Burst())
+	}
+	if c.TokensLimiter.Limit() != 1 || c.TokensLimiter.Burst() != 10 {
+		t.Errorf("createRestrictedDataToken limiter %v/%d", c.TokensLimiter.Limit(), c.TokensLimiter.Burst())
 	}
 	if c.endpoint != "https://sellingpartnerapi-eu.amazon.com" || c.tokenURL != "https://api.amazon.com/auth/o2/token" {
 		t.Errorf("endpoint %q token URL %q", c.endpoint, c.tokenURL)

@@ -1,6 +1,7 @@
 package amazon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,26 +66,44 @@ func newAPIError(resp *http.Response, body []byte) *apiError {
 	return e
 }
 
-// get calls an SP-API operation: it waits for the operation's limiter, sends
-// the access token, retries once with a fresh token on 401/403 and backs off
-// on 429 up to MaxRetries times.
+// get calls an SP-API GET operation with the LWA access token.
 func (c *Client) get(ctx context.Context, op string, lim *rate.Limiter, path string, q url.Values) ([]byte, error) {
+	return c.do(ctx, op, lim, http.MethodGet, path, q, nil, false)
+}
+
+// do calls an SP-API operation: it waits for the operation's limiter, sends
+// the access token (restricted: the Restricted Data Token of ordersToken,
+// or the LWA token where Amazon refuses us one), retries once with fresh
+// tokens on 401/403 and backs off on 429 up to MaxRetries times. A non-nil
+// body is sent as JSON.
+func (c *Client) do(ctx context.Context, op string, lim *rate.Limiter, method, path string, q url.Values, body []byte, restricted bool) ([]byte, error) {
 	u := c.endpoint + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
+	}
+	token := c.accessToken
+	if restricted {
+		token = c.ordersToken
 	}
 	refreshed := false
 	for attempt := 0; ; {
 		if err := lim.Wait(ctx); err != nil {
 			return nil, errs.E("amazon."+op, errs.Transient, err)
 		}
-		tok, err := c.accessToken(ctx)
+		tok, err := token(ctx)
 		if err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
 		if err != nil {
 			return nil, errs.E("amazon."+op, errs.Internal, err)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
 		req.Header.Set("x-amz-access-token", tok)
 		req.Header.Set("User-Agent", UserAgent)
@@ -96,7 +115,7 @@ func (c *Client) get(ctx context.Context, op string, lim *rate.Limiter, path str
 			}
 			return nil, errs.E("amazon."+op, errs.Transient, err)
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		rbody, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		if err != nil {
 			return nil, errs.E("amazon."+op, errs.Transient, err)
@@ -108,16 +127,19 @@ func (c *Client) get(ctx context.Context, op string, lim *rate.Limiter, path str
 		}
 		switch s := resp.StatusCode; {
 		case s >= 200 && s < 300:
-			return body, nil
+			return rbody, nil
 		case s == http.StatusUnauthorized || s == http.StatusForbidden:
 			if !refreshed {
 				// The token may have been revoked or expired early: get a
 				// new one once before calling the credentials bad.
 				refreshed = true
 				c.forgetToken()
+				if restricted {
+					c.forgetRDT()
+				}
 				continue
 			}
-			return nil, errs.E("amazon."+op, errs.Unauthenticated, channels.ErrAuth{Err: newAPIError(resp, body)})
+			return nil, errs.E("amazon."+op, errs.Unauthenticated, channels.ErrAuth{Err: newAPIError(resp, rbody)})
 		case s == http.StatusTooManyRequests:
 			r := headerRate
 			if r <= 0 {
@@ -125,19 +147,19 @@ func (c *Client) get(ctx context.Context, op string, lim *rate.Limiter, path str
 			}
 			wait := backoff(r, attempt, resp.Header)
 			if attempt >= c.MaxRetries {
-				return nil, errs.E("amazon."+op, errs.Transient, channels.ErrThrottled{After: wait, Err: newAPIError(resp, body)})
+				return nil, errs.E("amazon."+op, errs.Transient, channels.ErrThrottled{After: wait, Err: newAPIError(resp, rbody)})
 			}
 			attempt++
 			if err := c.Sleep(ctx, wait); err != nil {
 				return nil, err
 			}
 		case s >= 500:
-			return nil, errs.E("amazon."+op, errs.Transient, newAPIError(resp, body))
+			return nil, errs.E("amazon."+op, errs.Transient, newAPIError(resp, rbody))
 		case s == http.StatusNotFound:
-			return nil, errs.E("amazon."+op, errs.NotExist, newAPIError(resp, body))
+			return nil, errs.E("amazon."+op, errs.NotExist, newAPIError(resp, rbody))
 		default:
 			// 400 and the like: we sent something Amazon does not accept.
-			return nil, errs.E("amazon."+op, errs.Internal, newAPIError(resp, body))
+			return nil, errs.E("amazon."+op, errs.Internal, newAPIError(resp, rbody))
 		}
 	}
 }

@@ -19,7 +19,8 @@ var _ channels.Connector = (*Client)(nil)
 // plans are counted per seller across calls, and a fresh limiter would start
 // each poll with a full burst Amazon no longer has. So the Kind keeps one
 // Client per distinct configuration and hands it out again: its limiters
-// and its access token outlive a single poll.
+// and its tokens (access and restricted data, and a refusal of the latter)
+// outlive a single poll.
 func Kind() channels.Kind {
 	var mu sync.Mutex
 	clients := map[[32]byte]*Client{}

@@ -196,9 +196,10 @@ func toInput(o apiOrder, items []apiOrderItem) (order.Input, error) {
 		in.Customer = channels.Customer(b.BuyerName, b.BuyerEmail, "")
 	}
 	if a := o.ShippingAddress; a != nil {
-		// Without the restricted-data role Amazon sends only city, region,
-		// postal code and country: no address to ship to, so channels.Address
-		// keeps none rather than a half one the order service would reject.
+		// Without a Restricted Data Token (rdt.go: the app lacks the
+		// restricted roles) Amazon sends only city, region, postal code and
+		// country: no address to ship to, so channels.Address keeps none
+		// rather than a half one the order service would reject.
 		in.ShippingAddress = channels.Address(order.Address{
 			Name:       a.Name,
 			Company:    a.CompanyName,
