@@ -413,8 +413,20 @@ func (s *Service) Poll(ctx context.Context, tenantID, id string) (int, error) {
 		}
 		cursor = p.Next
 		if cursor == "" {
-			return changed, s.store.SetPollState(ctx, c.TenantID, c.ID, &start, "", "", s.now())
+			return changed, s.store.SetPollState(ctx, c.TenantID, c.ID, &start, "", warning(conn), s.now())
 		}
 	}
-	return changed, s.store.SetPollState(ctx, c.TenantID, c.ID, c.PollSince, cursor, "", s.now())
+	return changed, s.store.SetPollState(ctx, c.TenantID, c.ID, c.PollSince, cursor, warning(conn), s.now())
+}
+
+// warning is what a connector that polled successfully still wants people
+// to know (Amazon without the role that shows addresses, say), shown on
+// the connection as its last error.
+func warning(c Connector) string {
+	if w, ok := c.(interface{ Warning() error }); ok {
+		if err := w.Warning(); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
 }
