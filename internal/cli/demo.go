@@ -26,6 +26,9 @@ func (c *DemoCmd) Run(env *Env) error {
 	if c.Orders > 0 {
 		fmt.Fprintf(env.Stderr, "Seeding up to %d orders over the last 90 days (first run only)…\n", c.Orders)
 	}
+	if err := demo.SeedRouting(env.Ctx, r.Tenant.ID, a.Routing); err != nil {
+		return err
+	}
 	var nOrders int
 	err = a.DB.Relaxed(env.Ctx, func() error {
 		nOrders, err = demo.SeedOrders(env.Ctx, r.Tenant.ID, a.Inventory, a.Orders, c.Orders)
