@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Idempotency: a.idem, Wake: a.Runner.Wake})
 	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions,
 		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake,
-		Orders: a.Orders, Channels: a.Channels, Views: store.NewViews(db)})
+		Orders: a.Orders, Channels: a.Channels, Views: store.NewViews(db), Routing: a.Routing})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -16,6 +16,7 @@ import (
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/routing"
 )
 
 // Deps are what the dashboard shows and changes.
@@ -39,6 +40,9 @@ type Deps struct {
 	Orders   *order.Service
 	Channels *channels.Service
 	Views    SavedViews
+	// Routing is the routing rules of Settings → Routing and the "test
+	// this order" explanation; without it that page is not available.
+	Routing *routing.Service
 }
 
 // Session lifetimes: a working day at most, and signed out after two idle hours.
@@ -156,6 +160,14 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /settings/channels/{id}/pause", s.signedIn(s.channelPause))
 	mux.Handle("POST /settings/channels/{id}/resume", s.signedIn(s.channelResume))
 	mux.Handle("POST /settings/channels/{id}/poll", s.signedIn(s.channelPoll))
+	mux.Handle("GET /settings/routing", s.signedIn(s.routingList))
+	mux.Handle("POST /settings/routing", s.signedIn(s.routingCreate))
+	mux.Handle("GET /settings/routing/{id}", s.signedIn(s.routingEdit))
+	mux.Handle("POST /settings/routing/{id}", s.signedIn(s.routingUpdate))
+	mux.Handle("POST /settings/routing/{id}/move", s.signedIn(s.routingMove))
+	mux.Handle("POST /settings/routing/{id}/activate", s.signedIn(s.routingActivate))
+	mux.Handle("POST /settings/routing/{id}/deactivate", s.signedIn(s.routingDeactivate))
+	mux.Handle("POST /settings/routing/{id}/delete", s.signedIn(s.routingDelete))
 
 	mux.Handle("GET /notifications", s.signedIn(s.notificationList))
 	mux.Handle("GET /notifications/bell", s.signedIn(s.notificationBell))
