@@ -58,6 +58,12 @@ func (a *API) routes() {
 	route(a, "POST /orders/{id}/holds/release", "orders:write", "release-order-hold", "Release one of an order's holds", a.releaseOrderHold)
 	route(a, "GET /orders/{id}/timeline", "orders:read", "order-timeline", "An order's history: who did what, when", a.orderTimeline)
 
+	// Fulfilment
+	route(a, "GET /orders/{id}/fulfillment-orders", "orders:read", "list-order-fulfillment-orders", "An order's fulfilment orders, one per facility holding its stock", a.listOrderFulfillmentOrders)
+	route(a, "GET /fulfillment-orders", "orders:read", "list-fulfillment-orders", "List fulfilment orders", a.listFulfillmentOrders)
+	route(a, "GET /fulfillment-orders/{id}", "orders:read", "get-fulfillment-order", "Get a fulfilment order", a.getFulfillmentOrder)
+	route(a, "POST /fulfillment-orders/{id}/fulfill", "orders:write", "fulfill-fulfillment-order", "Ship units of a fulfilment order (all remaining when no lines): records a shipment and consumes the reserved stock", a.fulfillFulfillmentOrder, created)
+
 	// Routing
 	route(a, "GET /routing-rules", "settings:read", "list-routing-rules", "List routing rules in the order they apply", a.listRoutingRules)
 	route(a, "POST /routing-rules", "settings:write", "create-routing-rule", "Add a routing rule", a.createRoutingRule, created)

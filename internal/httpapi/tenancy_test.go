@@ -64,6 +64,10 @@ func TestCrossTenant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fosB, err := a.Orders.FulfillmentOrders(ctx, tenB.ID, ordB.ID)
+		if err != nil || len(fosB) != 1 {
+			t.Fatal("B has no fulfilment order", fosB, err)
+		}
 		chB := channels.Channel{ID: "chn_b", TenantID: tenB.ID, Kind: "shopify", Name: "B's shop", Active: true, Settings: map[string]any{"shop_domain": "b-shop.myshopify.com"},
 			CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
 		chB.SetSecrets(map[string]any{"webhook_secret": "b-secret-value"})
@@ -100,6 +104,7 @@ func TestCrossTenant(t *testing.T) {
 			"transfers":          trB.ID,
 			"reservations":       resB.ID,
 			"orders":             ordB.ID,
+			"fulfillment-orders": fosB[0].ID,
 			"channels":           chB.ID,
 			"routing-rules":      ruleB.ID,
 			"events":             evsB[0].ID,
@@ -127,7 +132,8 @@ func TestCrossTenant(t *testing.T) {
 			"hold-order":              map[string]any{"reason": "OTHER"},
 			"release-order-hold":      map[string]any{"reason": "OTHER"},
 		}
-		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH", epB.ID, evsB[0].ID, delsB[0].ID, "hooks.example.com", epB.Secret, ordB.ID, "buyer-b@example.com", "b-shop.myshopify.com", "b-secret-value"}
+		bodies["fulfill-fulfillment-order"] = map[string]any{}
+		secretsOfB := []string{prodB.ID, userB.ID, keysB[0].ID, "B-SKU", "b@example.com", tenB.ID, facB.ID, facB2.ID, binB.ID, trB.ID, resB.ID, "B-WH", epB.ID, evsB[0].ID, delsB[0].ID, "hooks.example.com", epB.Secret, ordB.ID, "buyer-b@example.com", "b-shop.myshopify.com", "b-secret-value", fosB[0].ID}
 
 		doc := a.API.OpenAPI()
 		paths := make([]string, 0, len(doc.Paths))

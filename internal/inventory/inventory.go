@@ -178,6 +178,7 @@ type Change struct {
 
 // Tx is the store's side of one inventory transaction.
 type Tx interface {
+	PartTx // consume.go
 	// Apply writes c to the ledger and the balances, or returns an error of
 	// kind Conflict (code insufficient_stock) and changes nothing.
 	Apply(ctx context.Context, tenantID string, c Change) (Movement, error)

@@ -16,6 +16,7 @@ import (
 // transaction, so an order and the stock it holds change together.
 type Tx interface {
 	inventory.Tx
+	FulfillmentTx // fulfill.go
 	// Lock reads an order for change (row-locked on PostgreSQL).
 	Lock(ctx context.Context, tenantID, id string) (Order, error)
 	// BySource finds an order by its source and external id.

@@ -1,0 +1,588 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/id"
+)
+
+// FulfillmentOrderStatus is where a fulfilment order is (Shopify's names).
+type FulfillmentOrderStatus string
+
+const (
+	FulfillmentOpen       FulfillmentOrderStatus = "OPEN"
+	FulfillmentInProgress FulfillmentOrderStatus = "IN_PROGRESS" // part of it shipped
+	FulfillmentOnHold     FulfillmentOrderStatus = "ON_HOLD"     // shown while its order is on hold
+	FulfillmentClosed     FulfillmentOrderStatus = "CLOSED"      // nothing left to ship from its facility
+	FulfillmentCancelled  FulfillmentOrderStatus = "CANCELLED"   // shown once its order is cancelled
+)
+
+// Event types of fulfilment.
+const (
+	EventFulfillmentOrderFulfilled = "fulfillment_order.fulfilled"
+	EventShipmentCreated           = "shipment.created"
+)
+
+// FulfillmentOrder is the part of an order one facility fulfils: the lines
+// whose stock is reserved there. Its lines are derived from the order's
+// active reservations and its shipments; the row keeps its id and status.
+type FulfillmentOrder struct {
+	ID         string
+	TenantID   string
+	OrderID    string
+	FacilityID string
+	Status     FulfillmentOrderStatus // as stored: OPEN, IN_PROGRESS or CLOSED
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// LineReservation is an active reservation held for one of an order's
+// lines, at one facility.
+type LineReservation struct {
+	ReservationID string
+	LineID        string
+	FacilityID    string
+}
+
+// Shipment is what left a facility for an order.
+type Shipment struct {
+	ID                 string
+	TenantID           string
+	OrderID            string
+	FulfillmentOrderID string
+	FacilityID         string
+	Carrier            string
+	Service            string
+	TrackingNumber     string
+	TrackingURL        string
+	CreatedAt          time.Time
+	Lines              []ShipmentLine
+}
+
+// ShipmentLine is how many units of an order line a shipment carries.
+type ShipmentLine struct {
+	LineID   string
+	SKU      string
+	Quantity int64
+}
+
+// FulfillmentFilter selects fulfilment orders.
+type FulfillmentFilter struct {
+	OrderID    string
+	FacilityID string
+	Status     FulfillmentOrderStatus // stored status only (OPEN, IN_PROGRESS, CLOSED)
+	After      string
+	Limit      int
+}
+
+// FulfillmentTx is the fulfilment side of an order transaction.
+type FulfillmentTx interface {
+	// OrderReservations lists the active reservations held for an order's
+	// lines, with the facility of each.
+	OrderReservations(ctx context.Context, tenantID, orderID string) ([]LineReservation, error)
+	// MissingFulfillmentOrders lists (order, facility) pairs of the tenant
+	// (of one order when orderID is set) where an order line holds stock
+	// but no fulfilment order is active.
+	MissingFulfillmentOrders(ctx context.Context, tenantID, orderID string) ([][2]string, error)
+	// InsertFulfillmentOrder stores f unless one is active for its order
+	// and facility already.
+	InsertFulfillmentOrder(ctx context.Context, f *FulfillmentOrder) error
+	FulfillmentOrders(ctx context.Context, tenantID string, f FulfillmentFilter) ([]FulfillmentOrder, error)
+	// LockFulfillmentOrder reads one for change (row-locked on PostgreSQL).
+	LockFulfillmentOrder(ctx context.Context, tenantID, id string) (FulfillmentOrder, error)
+	SetFulfillmentOrderStatus(ctx context.Context, tenantID, id string, status FulfillmentOrderStatus, at time.Time) error
+	InsertShipment(ctx context.Context, sh *Shipment) error
+	// Shipped sums shipped units of an order per fulfilment order and line.
+	Shipped(ctx context.Context, tenantID, orderID string) (map[[2]string]int64, error)
+}
+
+// FulfillmentOrderView is a fulfilment order with what it holds.
+type FulfillmentOrderView struct {
+	FulfillmentOrder
+	FacilityCode string
+	Lines        []FulfillmentLine
+}
+
+// FulfillmentLine is an order line's part in a fulfilment order.
+type FulfillmentLine struct {
+	LineID    string
+	SKU       string
+	Quantity  int64 // reserved at the facility, still to fulfil
+	Fulfilled int64 // shipped from this fulfilment order
+}
+
+// Remaining is how many units are still to fulfil.
+func (v FulfillmentOrderView) Remaining() int64 {
+	var n int64
+	for _, l := range v.Lines {
+		n += l.Quantity
+	}
+	return n
+}
+
+// FulfillmentOrders lists an order's fulfilment orders, opening one for
+// each facility where its lines hold stock and none is active yet.
+func (s *Service) FulfillmentOrders(ctx context.Context, tenantID, orderID string) ([]FulfillmentOrderView, error) {
+	const op = "order.FulfillmentOrders"
+	var out []FulfillmentOrderView
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		o, err := tx.Lock(ctx, tenantID, orderID)
+		if err != nil {
+			return err
+		}
+		if err := s.openFulfillmentOrders(ctx, tx, tenantID, orderID); err != nil {
+			return err
+		}
+		fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: orderID, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		out, err = s.views(ctx, tx, &o, fos)
+		return err
+	})
+	return out, wrap(op, err)
+}
+
+// FulfillmentOrder returns one fulfilment order.
+func (s *Service) FulfillmentOrder(ctx context.Context, tenantID, id string) (FulfillmentOrderView, error) {
+	const op = "order.FulfillmentOrder"
+	orderID, err := s.fulfillmentOrderOf(ctx, tenantID, id)
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	var out FulfillmentOrderView
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		// The order first, then the fulfilment order, as Fulfill locks them.
+		o, err := tx.Lock(ctx, tenantID, orderID)
+		if err != nil {
+			return err
+		}
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		vs, err := s.views(ctx, tx, &o, []FulfillmentOrder{fo})
+		if err == nil {
+			out = vs[0]
+		}
+		return err
+	})
+	return out, wrap(op, err)
+}
+
+// fulfillmentOrderOf reads which order a fulfilment order belongs to (it
+// never changes), so a transaction can lock the order before it.
+func (s *Service) fulfillmentOrderOf(ctx context.Context, tenantID, id string) (string, error) {
+	var orderID string
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, id)
+		orderID = fo.OrderID
+		return err
+	})
+	return orderID, err
+}
+
+// ListFulfillmentOrders lists the tenant's fulfilment orders, oldest first,
+// after opening those that are due. The cursor is the last id of a page.
+func (s *Service) ListFulfillmentOrders(ctx context.Context, tenantID string, f FulfillmentFilter) ([]FulfillmentOrderView, string, error) {
+	const op = "order.ListFulfillmentOrders"
+	f.Limit = min(max(f.Limit, 1), 250)
+	limit := f.Limit
+	f.Limit++
+	var out []FulfillmentOrderView
+	next := ""
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		out, next = nil, ""
+		if err := s.openFulfillmentOrders(ctx, tx, tenantID, f.OrderID); err != nil {
+			return err
+		}
+		fos, err := tx.FulfillmentOrders(ctx, tenantID, f)
+		if err != nil {
+			return err
+		}
+		if len(fos) > limit {
+			fos = fos[:limit]
+			next = fos[limit-1].ID
+		}
+		orders := map[string]*Order{}
+		for _, fo := range fos {
+			o, ok := orders[fo.OrderID]
+			if !ok {
+				lo, err := tx.Lock(ctx, tenantID, fo.OrderID)
+				if err != nil {
+					return err
+				}
+				o = &lo
+				orders[fo.OrderID] = o
+			}
+			vs, err := s.views(ctx, tx, o, []FulfillmentOrder{fo})
+			if err != nil {
+				return err
+			}
+			out = append(out, vs...)
+		}
+		return nil
+	})
+	return out, next, wrap(op, err)
+}
+
+// openFulfillmentOrders creates the fulfilment orders that are due: one for
+// each (order, facility) where a line holds stock and none is active.
+func (s *Service) openFulfillmentOrders(ctx context.Context, tx Tx, tenantID, orderID string) error {
+	pairs, err := tx.MissingFulfillmentOrders(ctx, tenantID, orderID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, p := range pairs {
+		fo := FulfillmentOrder{ID: id.New("ffo"), TenantID: tenantID, OrderID: p[0], FacilityID: p[1], Status: FulfillmentOpen, CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertFulfillmentOrder(ctx, &fo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// held is an active reservation of a line at a facility and the units it holds.
+type held struct {
+	reservationID string
+	units         int64
+}
+
+// holdings reads, per facility and line, the reservations an order holds.
+func (s *Service) holdings(ctx context.Context, tx Tx, tenantID, orderID string) (map[[2]string][]held, error) {
+	rs, err := tx.OrderReservations(ctx, tenantID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]string][]held{}
+	for _, lr := range rs {
+		r, err := tx.Reservation(ctx, tenantID, lr.ReservationID)
+		if err != nil {
+			return nil, err
+		}
+		units, err := s.inv.ReservationUnits(ctx, tx, tenantID, r)
+		if err != nil {
+			return nil, err
+		}
+		k := [2]string{lr.FacilityID, lr.LineID}
+		out[k] = append(out[k], held{lr.ReservationID, units})
+	}
+	return out, nil
+}
+
+// views adds lines and the shown status to fulfilment orders of o.
+func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentOrder) ([]FulfillmentOrderView, error) {
+	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	shipped, err := tx.Shipped(ctx, o.TenantID, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	codes := map[string]string{}
+	out := make([]FulfillmentOrderView, 0, len(fos))
+	for _, fo := range fos {
+		v := FulfillmentOrderView{FulfillmentOrder: fo, Lines: []FulfillmentLine{}}
+		if _, ok := codes[fo.FacilityID]; !ok {
+			f, err := s.inv.Facility(ctx, o.TenantID, fo.FacilityID)
+			if err != nil {
+				return nil, err
+			}
+			codes[fo.FacilityID] = f.Code
+		}
+		v.FacilityCode = codes[fo.FacilityID]
+		for _, l := range o.Lines {
+			var q int64
+			if fo.Status != FulfillmentClosed {
+				for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
+					q += h.units
+				}
+			}
+			done := shipped[[2]string{fo.ID, l.ID}]
+			if q > 0 || done > 0 {
+				v.Lines = append(v.Lines, FulfillmentLine{LineID: l.ID, SKU: l.SKU, Quantity: q, Fulfilled: done})
+			}
+		}
+		if fo.Status != FulfillmentClosed {
+			switch {
+			case o.Status == Cancelled:
+				v.Status = FulfillmentCancelled
+			case o.Status == Closed || v.Remaining() == 0 && len(v.Lines) > 0:
+				v.Status = FulfillmentClosed
+			case o.OnHold():
+				v.Status = FulfillmentOnHold
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// FulfillInput is a shipment from a fulfilment order's facility.
+type FulfillInput struct {
+	Carrier        string
+	Service        string
+	TrackingNumber string
+	TrackingURL    string
+	Lines          []FulfillLine // every remaining line when empty
+}
+
+// FulfillLine is how many units of a SKU a shipment carries.
+type FulfillLine struct {
+	SKU      string
+	Quantity int64
+}
+
+// Fulfill records a shipment from a fulfilment order's facility and
+// consumes exactly that reserved stock there, in one transaction with the
+// order's fulfilled quantities, its fulfilment status (closed when nothing
+// is left to fulfil), the fulfilment order's status (closed when nothing is
+// left at its facility), the timeline and the events.
+func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in FulfillInput, actor string) (FulfillmentOrderView, Shipment, error) {
+	const op = "order.Fulfill"
+	var fe errs.FieldList
+	checkText(&fe, "carrier", in.Carrier, 100)
+	checkText(&fe, "service", in.Service, 100)
+	checkText(&fe, "tracking_number", in.TrackingNumber, 255)
+	checkText(&fe, "tracking_url", in.TrackingURL, 2000)
+	for i, l := range in.Lines {
+		if l.Quantity < 1 {
+			fe.Add(fmt.Sprintf("lines[%d].quantity", i), "must be at least 1", l.Quantity)
+		}
+	}
+	if err := fe.Err(op); err != nil {
+		return FulfillmentOrderView{}, Shipment{}, err
+	}
+	orderID, err := s.fulfillmentOrderOf(ctx, tenantID, foID)
+	if err != nil {
+		return FulfillmentOrderView{}, Shipment{}, wrap(op, err)
+	}
+	var view FulfillmentOrderView
+	var sh Shipment
+	emit := EventUpdated
+	_, err = s.change(ctx, tenantID, orderID, Route{}, &emit, func(tx Tx, o *Order) (bool, error) {
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
+		if err != nil {
+			return false, err
+		}
+		if fo.Status == FulfillmentClosed {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "the fulfilment order is closed: nothing is left to fulfil there"), "fulfillment_order_closed")
+		}
+		if o.Status != Open {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is "+string(o.Status)), "order_not_open")
+		}
+		if o.OnHold() {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is on hold"), "order_on_hold")
+		}
+		hs, err := s.holdings(ctx, tx, tenantID, o.ID)
+		if err != nil {
+			return false, err
+		}
+		left := map[string]int64{} // line id → units reserved at this facility
+		for i := range o.Lines {
+			for _, h := range hs[[2]string{fo.FacilityID, o.Lines[i].ID}] {
+				left[o.Lines[i].ID] += h.units
+			}
+		}
+		take, err := shipmentLines(op, o, left, in.Lines)
+		if err != nil {
+			return false, err
+		}
+		if len(take) == 0 {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "nothing is reserved at this facility to fulfil"), "nothing_to_fulfill")
+		}
+		sh = Shipment{ID: id.New("shp"), TenantID: tenantID, OrderID: o.ID, FulfillmentOrderID: fo.ID, FacilityID: fo.FacilityID,
+			Carrier: strings.TrimSpace(in.Carrier), Service: strings.TrimSpace(in.Service), TrackingNumber: strings.TrimSpace(in.TrackingNumber),
+			TrackingURL: strings.TrimSpace(in.TrackingURL), CreatedAt: s.now()}
+		var what []string
+		for _, t := range take {
+			l, _ := o.Line(t.LineID)
+			n := t.Quantity
+			for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
+				if n == 0 {
+					break
+				}
+				u := min(n, h.units)
+				if err := s.inv.ConsumeIn(ctx, tx, tenantID, h.reservationID, u, actor); err != nil {
+					return false, err
+				}
+				n -= u
+			}
+			l.Reserved -= t.Quantity
+			l.Fulfilled += t.Quantity
+			left[l.ID] -= t.Quantity
+			sh.Lines = append(sh.Lines, t)
+			what = append(what, fmt.Sprintf("%d × %s", t.Quantity, l.SKU))
+		}
+		if err := tx.InsertShipment(ctx, &sh); err != nil {
+			return false, err
+		}
+		var remaining int64
+		for _, n := range left {
+			remaining += n
+		}
+		fo.Status = FulfillmentInProgress
+		if remaining == 0 {
+			fo.Status = FulfillmentClosed
+		}
+		fo.UpdatedAt = s.now()
+		if err := tx.SetFulfillmentOrderStatus(ctx, tenantID, fo.ID, fo.Status, fo.UpdatedAt); err != nil {
+			return false, err
+		}
+		o.deriveFulfillment()
+		if o.Fulfillment == Fulfilled {
+			o.Status = Closed
+		}
+		vs, err := s.views(ctx, tx, o, []FulfillmentOrder{fo})
+		if err != nil {
+			return false, err
+		}
+		view = vs[0]
+		msg := "Shipped " + strings.Join(what, ", ") + " from " + view.FacilityCode
+		if sh.Carrier != "" || sh.TrackingNumber != "" {
+			msg += " (" + strings.TrimSpace(sh.Carrier+" "+sh.TrackingNumber) + ")"
+		}
+		if err := s.event(ctx, tx, o, actor, "fulfilled", msg, map[string]any{"fulfillment_order_id": fo.ID, "shipment_id": sh.ID}); err != nil {
+			return false, err
+		}
+		if err := tx.Emit(ctx, tenantID, EventShipmentCreated, "shipment", sh.ID, sh.Doc(view.FacilityCode)); err != nil {
+			return false, err
+		}
+		if err := tx.Emit(ctx, tenantID, EventFulfillmentOrderFulfilled, "fulfillment_order", fo.ID, map[string]any{"fulfillment_order": view.Doc(), "shipment": sh.Doc(view.FacilityCode)}); err != nil {
+			return false, err
+		}
+		// What is still owed waits on a stock hold again (as ShipReserved).
+		return true, s.settleStockHold(ctx, tx, o)
+	})
+	if err != nil {
+		return FulfillmentOrderView{}, Shipment{}, wrap(op, err)
+	}
+	return view, sh, nil
+}
+
+// shipmentLines turns requested SKU quantities into order-line quantities
+// from what is left at the facility (lines of one SKU in line order), or
+// takes everything left when nothing is requested.
+func shipmentLines(op string, o *Order, left map[string]int64, req []FulfillLine) ([]ShipmentLine, error) {
+	var out []ShipmentLine
+	if len(req) == 0 {
+		for _, l := range o.Lines {
+			if n := left[l.ID]; n > 0 {
+				out = append(out, ShipmentLine{LineID: l.ID, SKU: l.SKU, Quantity: n})
+			}
+		}
+		return out, nil
+	}
+	avail := map[string]int64{}
+	for k, v := range left {
+		avail[k] = v
+	}
+	taken := map[string]int{} // line id → index in out
+	var fe errs.FieldList
+	for i, r := range req {
+		sku := strings.TrimSpace(r.SKU)
+		var here int64
+		for _, l := range o.Lines {
+			if l.SKU == sku {
+				here += avail[l.ID]
+			}
+		}
+		if here == 0 {
+			fe.Add(fmt.Sprintf("lines[%d].sku", i), "nothing of this SKU is left to fulfil at this facility", r.SKU)
+			continue
+		}
+		if r.Quantity > here {
+			fe.Add(fmt.Sprintf("lines[%d].quantity", i), fmt.Sprintf("only %d of %s are reserved here to fulfil", here, sku), r.Quantity)
+			continue
+		}
+		n := r.Quantity
+		for _, l := range o.Lines {
+			if l.SKU != sku || avail[l.ID] == 0 || n == 0 {
+				continue
+			}
+			u := min(n, avail[l.ID])
+			avail[l.ID] -= u
+			n -= u
+			if j, ok := taken[l.ID]; ok {
+				out[j].Quantity += u
+			} else {
+				taken[l.ID] = len(out)
+				out = append(out, ShipmentLine{LineID: l.ID, SKU: l.SKU, Quantity: u})
+			}
+		}
+	}
+	if err := fe.Err(op); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FulfillmentOrderDoc is a fulfilment order as the API shows it and as
+// events carry it.
+type FulfillmentOrderDoc struct {
+	ID         string                 `json:"id"`
+	OrderID    string                 `json:"order_id"`
+	FacilityID string                 `json:"facility_id"`
+	Facility   string                 `json:"facility" doc:"The facility's code."`
+	Status     FulfillmentOrderStatus `json:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED"`
+	Lines      []FulfillmentLineDoc   `json:"lines"`
+	CreatedAt  time.Time              `json:"created_at"`
+	UpdatedAt  time.Time              `json:"updated_at"`
+}
+
+// FulfillmentLineDoc is an order line's part in a fulfilment order.
+type FulfillmentLineDoc struct {
+	LineID    string `json:"line_id"`
+	SKU       string `json:"sku"`
+	Quantity  int64  `json:"quantity" doc:"Units reserved at the facility, still to fulfil."`
+	Fulfilled int64  `json:"fulfilled" doc:"Units shipped from this fulfilment order."`
+}
+
+// Doc is the wire shape of v.
+func (v FulfillmentOrderView) Doc() FulfillmentOrderDoc {
+	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status,
+		Lines: make([]FulfillmentLineDoc, 0, len(v.Lines)), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+	for _, l := range v.Lines {
+		d.Lines = append(d.Lines, FulfillmentLineDoc(l))
+	}
+	return d
+}
+
+// ShipmentDoc is a shipment as the API shows it and as events carry it.
+type ShipmentDoc struct {
+	ID                 string            `json:"id"`
+	OrderID            string            `json:"order_id"`
+	FulfillmentOrderID string            `json:"fulfillment_order_id"`
+	FacilityID         string            `json:"facility_id"`
+	Facility           string            `json:"facility"`
+	Carrier            string            `json:"carrier,omitempty"`
+	Service            string            `json:"service,omitempty"`
+	TrackingNumber     string            `json:"tracking_number,omitempty"`
+	TrackingURL        string            `json:"tracking_url,omitempty"`
+	Lines              []ShipmentLineDoc `json:"lines"`
+	CreatedAt          time.Time         `json:"created_at"`
+}
+
+// ShipmentLineDoc is one line of a shipment.
+type ShipmentLineDoc struct {
+	LineID   string `json:"line_id"`
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+// Doc is the wire shape of sh; facility is its facility's code.
+func (sh Shipment) Doc(facility string) ShipmentDoc {
+	d := ShipmentDoc{ID: sh.ID, OrderID: sh.OrderID, FulfillmentOrderID: sh.FulfillmentOrderID, FacilityID: sh.FacilityID, Facility: facility,
+		Carrier: sh.Carrier, Service: sh.Service, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL,
+		Lines: make([]ShipmentLineDoc, 0, len(sh.Lines)), CreatedAt: sh.CreatedAt}
+	for _, l := range sh.Lines {
+		d.Lines = append(d.Lines, ShipmentLineDoc(l))
+	}
+	return d
+}

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/waybill/waybill/internal/order"
+)
+
+// Fulfilment orders and shipments, and the reservation parts consuming
+// part of a reservation needs.
+
+func (t *invTx) ShrinkReservationLine(ctx context.Context, tenantID, reservationID string, lineNo int, by int64) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE reservation_lines SET quantity = quantity - $4
+		WHERE tenant_id = $1 AND reservation_id = $2 AND line_no = $3 AND quantity >= $4
+		  AND EXISTS (SELECT 1 FROM reservations r WHERE r.id = $2 AND r.tenant_id = $1 AND r.status = 'active')`,
+		tenantID, reservationID, lineNo, by)
+	if err != nil {
+		return false, wrap("store.ShrinkReservationLine", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (t *invTx) KitComponents(ctx context.Context, tenantID, kitID string) (map[string]int64, error) {
+	const op = "store.KitComponents"
+	rows, err := t.tx.QueryContext(ctx, `SELECT component_id, quantity FROM kit_components WHERE tenant_id = $1 AND kit_id = $2`, tenantID, kitID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var pid string
+		var q int64
+		if err := rows.Scan(&pid, &q); err != nil {
+			return nil, wrap(op, err)
+		}
+		out[pid] += q
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// OrderReservations reads each active reservation of an order's lines with
+// the facility of its first line (ReserveIn holds a line's units at one
+// facility per reservation).
+func (t *orderTx) OrderReservations(ctx context.Context, tenantID, orderID string) ([]order.LineReservation, error) {
+	const op = "store.OrderReservations"
+	rows, err := t.tx.QueryContext(ctx, `SELECT r.id, ol.id, rl.facility_id FROM order_lines ol
+		JOIN reservations r ON r.tenant_id = ol.tenant_id AND r.ref_type = 'order_line' AND r.ref_id = ol.id AND r.status = 'active'
+		JOIN reservation_lines rl ON rl.reservation_id = r.id AND rl.line_no = 0
+		WHERE ol.tenant_id = $1 AND ol.order_id = $2 ORDER BY ol.line_no, r.id`, tenantID, orderID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []order.LineReservation
+	for rows.Next() {
+		var lr order.LineReservation
+		if err := rows.Scan(&lr.ReservationID, &lr.LineID, &lr.FacilityID); err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, lr)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+func (t *orderTx) MissingFulfillmentOrders(ctx context.Context, tenantID, orderID string) ([][2]string, error) {
+	const op = "store.MissingFulfillmentOrders"
+	q := `SELECT DISTINCT ol.order_id, rl.facility_id FROM reservations r
+		JOIN order_lines ol ON ol.id = r.ref_id AND ol.tenant_id = r.tenant_id
+		JOIN reservation_lines rl ON rl.reservation_id = r.id
+		WHERE r.tenant_id = $1 AND r.ref_type = 'order_line' AND r.status = 'active'
+		  AND NOT EXISTS (SELECT 1 FROM fulfillment_orders f WHERE f.tenant_id = $1 AND f.order_id = ol.order_id AND f.facility_id = rl.facility_id AND f.active = TRUE)`
+	args := []any{tenantID}
+	if orderID != "" {
+		q += ` AND ol.order_id = $2`
+		args = append(args, orderID)
+	}
+	rows, err := t.tx.QueryContext(ctx, q+` ORDER BY 1, 2`, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, p)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// activeMark is what the active column holds for a status: TRUE while the
+// fulfilment order can be worked, NULL after (see 00007_fulfillment.sql).
+func activeMark(s order.FulfillmentOrderStatus) any {
+	if s == order.FulfillmentClosed || s == order.FulfillmentCancelled {
+		return nil
+	}
+	return true
+}
+
+func (t *orderTx) InsertFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_orders (id, tenant_id, order_id, facility_id, status, active, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f.Status), f.CreatedAt, f.UpdatedAt)
+	return wrap("store.InsertFulfillmentOrder", err)
+}
+
+const fulfillmentCols = `id, tenant_id, order_id, facility_id, status, created_at, updated_at`
+
+func scanFulfillmentOrder(row interface{ Scan(...any) error }) (order.FulfillmentOrder, error) {
+	var f order.FulfillmentOrder
+	err := row.Scan(&f.ID, &f.TenantID, &f.OrderID, &f.FacilityID, &f.Status, &f.CreatedAt, &f.UpdatedAt)
+	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
+	return f, err
+}
+
+func (t *orderTx) FulfillmentOrders(ctx context.Context, tenantID string, f order.FulfillmentFilter) ([]order.FulfillmentOrder, error) {
+	const op = "store.FulfillmentOrders"
+	where := `tenant_id = $1`
+	args := []any{tenantID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += ` AND ` + cond + ` $` + itoa(len(args))
+	}
+	if f.OrderID != "" {
+		add("order_id =", f.OrderID)
+	}
+	if f.FacilityID != "" {
+		add("facility_id =", f.FacilityID)
+	}
+	if f.Status != "" {
+		add("status =", string(f.Status))
+	}
+	if f.After != "" {
+		add("id >", f.After)
+	}
+	args = append(args, max(f.Limit, 1))
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+fulfillmentCols+` FROM fulfillment_orders WHERE `+where+` ORDER BY id LIMIT $`+itoa(len(args)), args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []order.FulfillmentOrder
+	for rows.Next() {
+		fo, err := scanFulfillmentOrder(rows)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, fo)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+func (t *orderTx) LockFulfillmentOrder(ctx context.Context, tenantID, id string) (order.FulfillmentOrder, error) {
+	fo, err := scanFulfillmentOrder(t.tx.QueryRowContext(ctx, `SELECT `+fulfillmentCols+` FROM fulfillment_orders WHERE tenant_id = $1 AND id = $2`+forUpdate(t.engine), tenantID, id))
+	if err != nil {
+		return fo, notFound("store.FulfillmentOrder", "fulfillment order", err)
+	}
+	return fo, nil
+}
+
+func (t *orderTx) SetFulfillmentOrderStatus(ctx context.Context, tenantID, id string, status order.FulfillmentOrderStatus, at time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE fulfillment_orders SET status = $3, active = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, string(status), activeMark(status), at)
+	return affected("store.SetFulfillmentOrderStatus", "fulfillment order", res, err)
+}
+
+func (t *orderTx) InsertShipment(ctx context.Context, sh *order.Shipment) error {
+	const op = "store.InsertShipment"
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO shipments (id, tenant_id, order_id, fulfillment_order_id, facility_id, carrier, service, tracking_number, tracking_url, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sh.ID, sh.TenantID, sh.OrderID, sh.FulfillmentOrderID, sh.FacilityID, sh.Carrier, sh.Service, sh.TrackingNumber, sh.TrackingURL, sh.CreatedAt); err != nil {
+		return wrap(op, err)
+	}
+	for _, l := range sh.Lines {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO shipment_lines (shipment_id, order_line_id, sku, quantity) VALUES ($1, $2, $3, $4)`,
+			sh.ID, l.LineID, l.SKU, l.Quantity); err != nil {
+			return wrap(op, err)
+		}
+	}
+	return nil
+}
+
+func (t *orderTx) Shipped(ctx context.Context, tenantID, orderID string) (map[[2]string]int64, error) {
+	const op = "store.Shipped"
+	rows, err := t.tx.QueryContext(ctx, `SELECT s.fulfillment_order_id, l.order_line_id, CAST(SUM(l.quantity) AS BIGINT) FROM shipments s
+		JOIN shipment_lines l ON l.shipment_id = s.id
+		WHERE s.tenant_id = $1 AND s.order_id = $2 GROUP BY s.fulfillment_order_id, l.order_line_id`, tenantID, orderID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	out := map[[2]string]int64{}
+	for rows.Next() {
+		var k [2]string
+		var n sql.NullInt64
+		if err := rows.Scan(&k[0], &k[1], &n); err != nil {
+			return nil, wrap(op, err)
+		}
+		out[k] = n.Int64
+	}
+	return out, wrap(op, rows.Err())
+}
