@@ -127,8 +127,22 @@ func TestWebhooksAreDeliveredDespiteFailures(t *testing.T) {
 		}
 		rc.mu.Unlock()
 		// The delivery log shows the failed attempts and the success.
+		// The receiver sees a request a moment before the worker records
+		// the attempt: wait for the log to catch up.
 		var ds struct{ Items []httpapi.WebhookDelivery }
-		a.Do("GET", "/api/v1/webhook-endpoints/"+ep.ID+"/deliveries", key, nil).JSON(t, &ds)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ds.Items = nil
+			a.Do("GET", "/api/v1/webhook-endpoints/"+ep.ID+"/deliveries", key, nil).JSON(t, &ds)
+			pending := 0
+			for _, d := range ds.Items {
+				if d.Status == "pending" {
+					pending++
+				}
+			}
+			if pending == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
 		retried := false
 		for _, d := range ds.Items {
 			if d.Status != "succeeded" {
