@@ -1,19 +1,15 @@
 package web_test
 
 import (
-	"context"
 	"flag"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/waybill/waybill/internal/auth"
@@ -53,51 +49,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			d := ev.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			problems = append(problems, "exception: "+msg+" at "+d.URL)
-		case *log.EventEntryAdded:
-			// A form with mistakes is answered 422 on purpose; Chromium logs that.
-			if ev.Entry.Level == log.EntryLevelError && !strings.Contains(ev.Entry.Text, "status of 422") {
-				problems = append(problems, "console: "+ev.Entry.Text+" "+ev.Entry.URL)
-			}
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				problems = append(problems, "console.error")
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx, problems := startBrowser(t, chromium, 1280, 800, 40*time.Second)
 
 	shot := func(name string, full bool) {
 		t.Helper()
@@ -117,9 +69,7 @@ func TestBrowser(t *testing.T) {
 	}
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		runStep(t, ctx, what, actions...)
 	}
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
@@ -286,9 +236,7 @@ func TestBrowser(t *testing.T) {
 	step("tablet form", chromedp.Navigate(srv.URL+"/products/new"), chromedp.WaitVisible(css(`input[name="sku"]`)))
 	shot("product-form-800x1100.png", false)
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("browser reported %s", p)
 	}
 	t.Logf("screenshots in %s", dir)

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/waybill/waybill/internal/config"
@@ -80,51 +78,10 @@ func TestBrowserWebhooks(t *testing.T) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	if err := chromedp.Listen(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+ev.ExceptionDetails.Text)
-		case *log.EventEntryAdded:
-			// A refused form is answered 422 on purpose; Chromium logs that.
-			if ev.Entry.Level == log.EntryLevelError && !strings.Contains(ev.Entry.Text, "status of 422") {
-				problems = append(problems, "console: "+ev.Entry.Text+" "+ev.Entry.URL)
-			}
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				problems = append(problems, "console.error")
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ctx, problems := startBrowser(t, chromium, 1280, 800, 60*time.Second)
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		runStep(t, ctx, what, actions...)
 	}
 	shot := func(name string) {
 		t.Helper()
@@ -268,9 +225,7 @@ func TestBrowserWebhooks(t *testing.T) {
 	step("notification settings", chromedp.Navigate(srv.URL+"/settings/notifications"), chromedp.WaitVisible(css(`form.notification-form`)))
 	shot("notification-settings.png")
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
+	for _, p := range problems() {
 		t.Errorf("browser reported %s", p)
 	}
 	t.Logf("screenshots in %s", dir)
