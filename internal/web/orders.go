@@ -801,6 +801,8 @@ type orderPage struct {
 	Form        orderForm
 	Hold        holdForm
 	Cancel      cancelForm
+	Fulfil      fulfilForm // the "Mark as fulfilled" form that was refused
+	Fulfilment  fulfilmentCard
 	Errors      formErrors
 	Problems    []string
 	Notice      string
@@ -918,6 +920,9 @@ func (s *server) renderOrder(w http.ResponseWriter, r *http.Request, status int,
 	for _, e := range slices.Backward(evs) {
 		e.Message = holdWords.Replace(e.Message)
 		page.Timeline = append(page.Timeline, timelineRow{Event: e, Who: who(e.Actor)})
+	}
+	if err := s.fillFulfilment(r, svc, o, evs, who, &page); err != nil {
+		return err
 	}
 	return s.render(w, r, status, "order", &view{Title: "Order " + o.Number, Area: "orders", Data: page})
 }

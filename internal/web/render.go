@@ -25,7 +25,8 @@ import (
 var templateFS embed.FS
 
 // pages holds one template set per page: the layout and shared partials
-// (templates/layout.html) plus the page's own file, which defines "content".
+// (templates/layout.html and templates/partials/) plus the page's own file,
+// which defines "content".
 type pages struct {
 	set map[string]*template.Template
 }
@@ -42,7 +43,7 @@ func loadPages(a *assets) *pages {
 			return facilityChoice{Name: name, Value: value, Facilities: fs}
 		},
 	}
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)

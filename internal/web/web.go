@@ -129,6 +129,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /orders/{id}/holds", s.signedIn(s.orderHold))
 	mux.Handle("POST /orders/{id}/holds/release", s.signedIn(s.orderRelease))
 	mux.Handle("POST /orders/{id}/cancel", s.signedIn(s.orderCancel))
+	mux.Handle("POST /orders/{id}/fulfillment-orders/{fo}/fulfill", s.signedIn(s.orderFulfil))
 
 	mux.Handle("GET /settings", s.signedIn(s.settingsHome))
 	mux.Handle("GET /settings/api-keys", s.signedIn(s.apiKeyList))
