@@ -34,9 +34,22 @@ type eventGroup struct {
 type eventChoice struct{ Type, Hint string }
 
 // eventGroups are the event types an endpoint can subscribe to, as
-// docs/webhooks.md lists them. Types not listed (new areas such as orders)
-// can still be typed into the form's "other" field.
+// docs/webhooks.md lists them. Types not listed (areas added later) can
+// still be typed into the form's "other" field.
 var eventGroups = []eventGroup{
+	{"Orders", "order.*", []eventChoice{
+		{"order.created", "a new order arrived (any channel)"},
+		{"order.updated", "an order was edited, synced, got stock or shipped"},
+		{"order.cancelled", "an order was cancelled"},
+		{"order.hold_added", "an order was put on hold"},
+		{"order.hold_released", "a hold was released"},
+	}},
+	{"Fulfilment", "fulfillment_order.*", []eventChoice{
+		{"fulfillment_order.fulfilled", "a facility shipped some or all of its lines"},
+	}},
+	{"Shipments", "shipment.*", []eventChoice{
+		{"shipment.created", "a shipment was recorded, with carrier and tracking"},
+	}},
 	{"Stock", "inventory.*", []eventChoice{
 		{"inventory.adjusted", "stock received, adjusted, written off or returned"},
 		{"inventory.counted", "a stock count was recorded"},
