@@ -4,7 +4,7 @@
 // the ceiling: bare SQL transactions doing the same writes with nothing
 // else, so the report shows what the application costs on top.
 //
-//	go run ./bench/load -db /tmp/load.db -clients 16 -duration 20s
+//	go run ./bench/load -db load.db -clients 16 -duration 20s
 //	go run ./bench/load -db postgres://… -clients 16 -duration 20s
 package main
 

@@ -2,7 +2,7 @@
 // measures the latency of the ten most common order list and search
 // queries, through the same code the API uses (order.Service.List).
 //
-//	go run ./bench/search -db /tmp/orders.db -orders 1000000
+//	go run ./bench/search -db orders-1m.db -orders 1000000
 //	go run ./bench/search -db postgres://… -orders 1000000 -explain
 //
 // A database that already holds the orders is reused (-orders is then the
