@@ -211,3 +211,87 @@ func TestNewOrderEmailsAreBatched(t *testing.T) {
 		}
 	})
 }
+
+// A shipment tells the customer, with its tracking; the merchant's owners
+// are not copied.
+func TestOrderShippedEmailGoesToTheCustomer(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		box := &inbox{}
+		srv := smtp.NewServer(box)
+		srv.Domain = "localhost"
+		srv.AllowInsecureAuth = true
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(l)
+		defer srv.Close()
+		a := testenv.NewApp(t, e, func(c *config.Config) {
+			c.SMTPURL = "smtp://" + l.Addr().String() + "?starttls=none"
+			c.MailFrom = "Trail Co <shop@shop.example>"
+		})
+		ctx, stop := context.WithCancel(context.Background())
+		done := a.StartBackground(ctx)
+		defer func() { stop(); <-done }()
+		ten, _ := a.Tenant("Trail Co")
+		if _, err := a.Auth.CreateUser(ctx, ten.ID, auth.NewUser{Email: "owner@shop.example", Role: auth.Owner, Password: "long-enough-pw"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Notify.SetNotificationSetting(ctx, ten.ID, "new_order", false); err != nil {
+			t.Fatal(err)
+		}
+		// Customers' e-mails are off until the merchant turns them on.
+		if s, _ := a.Notify.NotificationSettings(ctx, ten.ID); s["order_shipped"] {
+			t.Fatal("order_shipped e-mails are on by default")
+		}
+		if err := a.Notify.SetNotificationSetting(ctx, ten.ID, "order_shipped", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Catalog.Create(ctx, ten.ID, "USD", catalog.Draft{SKU: "TENT", Name: "Ridgeline tent"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Inventory.CreateFacility(ctx, ten.ID, inventory.FacilityInput{Code: "MAIN", Name: "Main", Kind: inventory.Own}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.Inventory.Adjust(ctx, ten.ID, inventory.Adjustment{SKU: "TENT", Facility: "MAIN", Quantity: 5, Kind: inventory.Receive}); err != nil {
+			t.Fatal(err)
+		}
+		o, _, err := a.Orders.Create(ctx, ten.ID, order.Input{ExternalID: "S1", Number: "#7001", Currency: "USD", Customer: order.Customer{Name: "Ada Lovelace", Email: "ada@example.com"},
+			Lines: []order.LineInput{{SKU: "TENT", Name: "Ridgeline tent", Quantity: 1, UnitPrice: "289.00"}}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fos, err := a.Orders.FulfillmentOrders(ctx, ten.ID, o.ID)
+		if err != nil || len(fos) != 1 {
+			t.Fatalf("fulfilment orders: %v %d", err, len(fos))
+		}
+		if _, _, err := a.Orders.Fulfill(ctx, ten.ID, fos[0].ID, order.FulfillInput{Carrier: "UPS", Service: "Ground", TrackingNumber: "1Z999AA10123456784",
+			TrackingURL: "https://www.ups.com/track?tracknum=1Z999AA10123456784"}, "user:test"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			box.mu.Lock()
+			n := len(box.msgs)
+			box.mu.Unlock()
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no shipped e-mail arrived")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond)
+		box.mu.Lock()
+		defer box.mu.Unlock()
+		if len(box.msgs) != 1 || len(box.rcpt) != 1 || box.rcpt[0] != "ada@example.com" {
+			t.Fatalf("%d e-mails to %v; want one, to the customer", len(box.msgs), box.rcpt)
+		}
+		for _, want := range []string{"1Z999AA10123456784", "#7001", "Ridgeline tent", "Trail Co"} {
+			if !strings.Contains(box.msgs[0], want) {
+				t.Errorf("shipped e-mail lacks %q", want)
+			}
+		}
+	})
+}

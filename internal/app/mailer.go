@@ -78,6 +78,9 @@ func (m *mailer) handle(ctx context.Context, j job.Job) error {
 	if err != nil {
 		return err
 	}
+	if p.Kind == notify.EmailOrderShipped {
+		return m.shipped(ctx, j, ev, tenant)
+	}
 	to, err := m.owners(ctx, j.TenantID)
 	if err != nil || len(to) == 0 {
 		return err
@@ -197,6 +200,41 @@ func (m *mailer) newOrders(ctx context.Context, j job.Job, ev notify.Event, tena
 		if wbmail.IsPermanent(err) {
 			return job.Permanent(err)
 		}
+	}
+	return err
+}
+
+// shipped tells the customer a shipment is on its way, with its tracking.
+// An order without a customer e-mail (some marketplaces hide it) gets none.
+func (m *mailer) shipped(ctx context.Context, j job.Job, ev notify.Event, tenant auth.Tenant) error {
+	var sh order.ShipmentDoc
+	if err := json.Unmarshal(ev.Payload, &sh); err != nil {
+		return job.Permanent(err)
+	}
+	o, err := m.a.Orders.Get(ctx, j.TenantID, sh.OrderID)
+	if err != nil {
+		return job.Permanent(err)
+	}
+	addr, err := mail.ParseAddress(o.Customer.Email)
+	if err != nil || o.Customer.Email == "" {
+		return nil
+	}
+	data := wbmail.OrderShippedData{TenantName: tenant.Name, OrderNumber: o.Number, CustomerName: o.Customer.Name,
+		Carrier: sh.Carrier, Service: sh.Service, TrackingNumber: sh.TrackingNumber, TrackingURL: sh.TrackingURL}
+	for _, sl := range sh.Lines {
+		name := sl.SKU
+		if l, ok := o.Line(sl.LineID); ok && l.Name != "" {
+			name = l.Name
+		}
+		data.Lines = append(data.Lines, wbmail.ShippedLine{Name: name, Quantity: int(sl.Quantity)})
+	}
+	subject, text, html, err := wbmail.Render(wbmail.OrderShipped, data)
+	if err != nil {
+		return job.Permanent(err)
+	}
+	err = m.sender.Send(ctx, wbmail.Message{ID: ev.ID, To: []wbmail.Address{{Name: o.Customer.Name, Email: addr.Address}}, Subject: subject, Text: text, HTML: html})
+	if err != nil && wbmail.IsPermanent(err) {
+		return job.Permanent(err)
 	}
 	return err
 }

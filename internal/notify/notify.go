@@ -339,6 +339,10 @@ const (
 // EmailKinds lists them, in the order the settings show them.
 var EmailKinds = []string{EmailNewOrder, EmailLowStock, EmailOrderShipped, EmailWebhookDisabled}
 
+// offByDefault are the e-mails a tenant must turn on: the order-shipped
+// e-mail goes to customers, who may already hear from the store itself.
+var offByDefault = map[string]bool{EmailOrderShipped: true}
+
 // EmailFor maps event types to the e-mail they cause.
 var EmailFor = map[string]string{
 	"inventory.low_stock":       EmailLowStock,
@@ -356,7 +360,7 @@ func (s *Service) NotificationSettings(ctx context.Context, tenantID string) (ma
 	out := map[string]bool{}
 	for _, k := range EmailKinds {
 		on, ok := set[k]
-		out[k] = !ok || on
+		out[k] = on || !ok && !offByDefault[k]
 	}
 	return out, nil
 }
