@@ -129,8 +129,12 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 					out, outcome = existing, OutcomeUnchanged
 					return nil
 				}
-				out, err = s.syncTx(ctx, tx, existing, o, items, facilities, in, actor)
+				var applied bool
+				out, applied, err = s.syncTx(ctx, tx, existing, o, items, facilities, in, actor)
 				outcome = OutcomeUpdated
+				if !applied {
+					outcome = OutcomeUnchanged
+				}
 				return err
 			}
 		}

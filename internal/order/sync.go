@@ -14,10 +14,15 @@ import (
 // syncTx brings a stored order up to what a newer channel input says: a
 // cancellation, changed lines (matched by the channel's line id, else by
 // SKU), customer, addresses, payment status, risk, tags and note.
-func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map[string]inventory.Item, facilities []inventory.Facility, raw Input, actor string) (Order, error) {
+// It reports false, changing nothing, when the locked order turns out to be
+// as new as the input already: another delivery got there first.
+func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map[string]inventory.Item, facilities []inventory.Facility, raw Input, actor string) (Order, bool, error) {
 	o, err := tx.Lock(ctx, stored.TenantID, stored.ID)
 	if err != nil {
-		return Order{}, err
+		return Order{}, false, err
+	}
+	if !newer(in.ChannelUpdatedAt, o.ChannelUpdatedAt) {
+		return o, false, nil
 	}
 	o.ChannelUpdatedAt = in.ChannelUpdatedAt
 	emit := EventUpdated
@@ -28,7 +33,7 @@ func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map
 			reason = "other"
 		}
 		if err := s.cancelTx(ctx, tx, &o, reason, actor); err != nil {
-			return Order{}, err
+			return Order{}, false, err
 		}
 		emit = EventCancelled
 	} else if o.Status == Open {
@@ -40,7 +45,7 @@ func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map
 				nl.LineNo = len(o.Lines)
 				nl.ProductID = items[nl.SKU].ID
 				if err := s.allocate(ctx, tx, o.TenantID, &nl, items, facilities, actor); err != nil {
-					return Order{}, err
+					return Order{}, false, err
 				}
 				o.Lines = append(o.Lines, nl)
 				used[nl.ID] = true
@@ -52,7 +57,7 @@ func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map
 			if q := max(nl.Quantity, l.Fulfilled); q != l.Quantity {
 				what = append(what, fmt.Sprintf("%s %d → %d", l.SKU, l.Quantity, q))
 				if err := s.setQuantity(ctx, tx, &o, l, q, items, facilities, actor); err != nil {
-					return Order{}, err
+					return Order{}, false, err
 				}
 			}
 		}
@@ -61,7 +66,7 @@ func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map
 			if !used[l.ID] && l.Quantity > l.Fulfilled {
 				what = append(what, "removed "+l.SKU)
 				if err := s.setQuantity(ctx, tx, &o, l, l.Fulfilled, items, facilities, actor); err != nil {
-					return Order{}, err
+					return Order{}, false, err
 				}
 			}
 		}
@@ -101,7 +106,7 @@ func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map
 	o.TaxesIncluded = in.TaxesIncluded
 	if len(what) > 0 {
 		if err := s.event(ctx, tx, &o, actor, "synced", "Updated by "+o.Channel+": "+strings.Join(what, "; "), nil); err != nil {
-			return Order{}, err
+			return Order{}, false, err
 		}
 	}
 	if o.Status == Open {
@@ -109,27 +114,27 @@ func (s *Service) syncTx(ctx context.Context, tx Tx, stored, in Order, items map
 			for _, h := range slices.Clone(o.Holds) {
 				if h.Reason == AwaitingPayment && h.CreatedBy == "system" {
 					if err := s.releaseHold(ctx, tx, &o, h, "system"); err != nil {
-						return Order{}, err
+						return Order{}, false, err
 					}
 				}
 			}
 		}
 		if o.RiskLevel == "high" && !o.HasHold(HighRiskOfFraud) {
 			if err := s.addHold(ctx, tx, &o, HighRiskOfFraud, "the channel rates this order high risk", "system"); err != nil {
-				return Order{}, err
+				return Order{}, false, err
 			}
 		}
 		if err := s.settleStockHold(ctx, tx, &o); err != nil {
-			return Order{}, err
+			return Order{}, false, err
 		}
 	}
 	o.UpdatedAt = s.now()
 	o.computeTotals()
 	o.deriveFulfillment()
 	if err := tx.Update(ctx, &o); err != nil {
-		return Order{}, err
+		return Order{}, false, err
 	}
-	return o, tx.Emit(ctx, o.TenantID, emit, "order", o.ID, o.Doc())
+	return o, true, tx.Emit(ctx, o.TenantID, emit, "order", o.ID, o.Doc())
 }
 
 // matchLine finds the stored line an input line describes.
