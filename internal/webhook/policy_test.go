@@ -257,7 +257,6 @@ func TestCheckURLAllowPrivate(t *testing.T) {
 		"http://[::1]:8080/",
 		"http://192.168.1.20/",
 		"http://example.com/",
-		"http://169.254.169.254/",
 	} {
 		if err := dev.CheckURL(raw); err != nil {
 			t.Errorf("AllowPrivate CheckURL(%q) = %v, want nil", raw, err)
@@ -266,6 +265,7 @@ func TestCheckURLAllowPrivate(t *testing.T) {
 	// Still refused: no valid destination, or a spelling that a resolver may
 	// read differently from us.
 	for _, tt := range []struct{ url, want string }{
+		{"http://169.254.169.254/", "cloud metadata"}, // it hands out cloud credentials
 		{"http://0.0.0.0:8080/", "unspecified"},
 		{"http://[::]:8080/", "unspecified"},
 		{"http://224.0.0.1/", "multicast"},
@@ -335,7 +335,7 @@ func TestControl(t *testing.T) {
 	}{
 		{"10.0.0.5:443", "refused: 10.0.0.5 is a private address", false},
 		{"127.0.0.1:8443", "refused: 127.0.0.1 is a loopback address", false},
-		{"169.254.169.254:80", "refused: 169.254.169.254 is the cloud metadata address", false},
+		{"169.254.169.254:80", "refused: 169.254.169.254 is the cloud metadata address", true}, // never, even in development
 		{"[::1]:443", "refused: ::1 is a loopback address", false},
 		{"[::ffff:127.0.0.1]:443", "refused: ::ffff:127.0.0.1 is an IPv4-mapped form of 127.0.0.1, a loopback address", false},
 		{"[fe80::1%eth0]:443", "refused: fe80::1%eth0 is a scoped IPv6 address (zone eth0)", false},

@@ -31,7 +31,7 @@ var refusedV4 = []refusedRange{
 	refusal("10.0.0.0/8", "a private address"),
 	refusal("100.64.0.0/10", "a shared (carrier-grade NAT) address"),
 	refusal("127.0.0.0/8", "a loopback address"),
-	refusal("169.254.169.254/32", "the cloud metadata address"),
+	nowhere("169.254.169.254/32", "the cloud metadata address"), // never: it hands out cloud credentials
 	refusal("169.254.0.0/16", "a link-local address"),
 	refusal("172.16.0.0/12", "a private address"),
 	refusal("192.0.0.0/24", "an IETF protocol assignment address"),
