@@ -313,7 +313,9 @@ func (s *Service) Delivery(ctx context.Context, tenantID, id string) (Delivery, 
 	return d, as, err
 }
 
-// Replay sends a delivery again (a new round of the schedule).
+// Replay sends a delivery again now. A delivery whose schedule had run out
+// gets this one attempt; a pending one is refused by the dashboard (it is
+// already queued).
 func (s *Service) Replay(ctx context.Context, tenantID, id string) (Delivery, error) {
 	if err := s.store.Replay(ctx, tenantID, id); err != nil {
 		return Delivery{}, errs.E("notify.Replay", err)
