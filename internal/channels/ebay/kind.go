@@ -1,10 +1,6 @@
 package ebay
 
 import (
-	"crypto/sha256"
-	"encoding/json"
-	"net/http"
-	"sync"
 	"time"
 
 	"github.com/waybill/waybill/internal/channels"
@@ -19,34 +15,11 @@ var _ channels.Connector = (*Client)(nil)
 // Client per distinct configuration and hands it out again, so the access
 // token (two hours) and the pacing outlive a single poll.
 func Kind() channels.Kind {
-	var mu sync.Mutex
-	clients := map[[32]byte]*Client{}
 	return channels.Kind{
 		Name:      "ebay",
 		Webhooks:  false,
 		Secrets:   []string{"client_secret", "refresh_token"},
 		PollEvery: 10 * time.Minute,
-		New: func(settings map[string]any, hc *http.Client) (channels.Connector, error) {
-			var cfg Config
-			if err := channels.DecodeSettings("ebay.Config", settings, &cfg); err != nil {
-				return nil, err
-			}
-			if err := cfg.Validate(); err != nil {
-				return nil, err
-			}
-			b, _ := json.Marshal(cfg)
-			key := sha256.Sum256(b)
-			mu.Lock()
-			defer mu.Unlock()
-			if c, ok := clients[key]; ok {
-				return c, nil
-			}
-			if len(clients) >= 10_000 { // settings edited many times over: start over
-				clear(clients)
-			}
-			c := New(cfg, hc)
-			clients[key] = c
-			return c, nil
-		},
+		New:       channels.CachedBuilder("ebay.Config", New),
 	}
 }

@@ -98,16 +98,7 @@ func Kind() channels.Kind {
 		Webhooks:  true,
 		Secrets:   []string{"access_token", "client_secret"},
 		PollEvery: 15 * time.Minute,
-		New: func(settings map[string]any, hc *http.Client) (channels.Connector, error) {
-			var cfg Config
-			if err := channels.DecodeSettings("ecwid.Config", settings, &cfg); err != nil {
-				return nil, err
-			}
-			if err := cfg.Validate(); err != nil {
-				return nil, err
-			}
-			return New(cfg, hc), nil
-		},
+		New:       channels.Builder("ecwid.Config", New),
 	}
 }
 

@@ -84,16 +84,7 @@ func Kind() channels.Kind {
 		Webhooks:  true,
 		Secrets:   []string{"consumer_key", "consumer_secret", "webhook_secret"},
 		PollEvery: 15 * time.Minute,
-		New: func(settings map[string]any, hc *http.Client) (channels.Connector, error) {
-			var cfg Config
-			if err := channels.DecodeSettings("woocommerce.Config", settings, &cfg); err != nil {
-				return nil, err
-			}
-			if err := cfg.Validate(); err != nil {
-				return nil, err
-			}
-			return New(cfg, hc), nil
-		},
+		New:       channels.Builder("woocommerce.Config", New),
 	}
 }
 
