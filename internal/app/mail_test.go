@@ -49,28 +49,56 @@ func (s *inboxSession) Data(r io.Reader) error {
 	s.b.mu.Unlock()
 	return nil
 }
+
+// wait returns the messages once at least n have arrived, or fails with
+// what after 20 seconds.
+func (b *inbox) wait(t *testing.T, n int, what string) []string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b.mu.Lock()
+		msgs := append([]string(nil), b.msgs...)
+		b.mu.Unlock()
+		if len(msgs) >= n {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d e-mails, want %d", what, len(msgs), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (s *inboxSession) Reset()        { s.rcpt = nil }
 func (s *inboxSession) Logout() error { return nil }
 
+// startInbox runs a real SMTP server on loopback for the test and returns
+// what it receives and its address.
+func startInbox(t *testing.T) (*inbox, string) {
+	t.Helper()
+	box := &inbox{}
+	srv := smtp.NewServer(box)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			t.Log(err)
+		}
+	}()
+	t.Cleanup(func() { srv.Close() })
+	return box, l.Addr().String()
+}
+
 func TestLowStockEmail(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
-		box := &inbox{}
-		srv := smtp.NewServer(box)
-		srv.Domain = "localhost"
-		srv.AllowInsecureAuth = true
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			if err := srv.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
-				t.Log(err)
-			}
-		}()
-		defer srv.Close()
+		box, smtpAddr := startInbox(t)
 
 		a := testenv.NewApp(t, e, func(c *config.Config) {
-			c.SMTPURL = "smtp://" + l.Addr().String() + "?starttls=none"
+			c.SMTPURL = "smtp://" + smtpAddr + "?starttls=none"
 			c.MailFrom = "Waybill <alerts@shop.example>"
 			c.PublicURL = "https://waybill.shop.example"
 		})
@@ -102,19 +130,7 @@ func TestLowStockEmail(t *testing.T) {
 		if _, _, err := a.Inventory.MakeReservation(ctx, ten.ID, inventory.ReserveRequest{Lines: []inventory.ReserveLine{{SKU: "TENT", Quantity: 6}}}); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			box.mu.Lock()
-			n := len(box.msgs)
-			box.mu.Unlock()
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("no low-stock e-mail arrived")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		box.wait(t, 1, "no low-stock e-mail arrived")
 		time.Sleep(300 * time.Millisecond) // a second copy would arrive by now
 		box.mu.Lock()
 		defer box.mu.Unlock()
@@ -137,18 +153,9 @@ func TestLowStockEmail(t *testing.T) {
 // more orders inside the window make one e-mail listing all three.
 func TestNewOrderEmailsAreBatched(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
-		box := &inbox{}
-		srv := smtp.NewServer(box)
-		srv.Domain = "localhost"
-		srv.AllowInsecureAuth = true
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		defer srv.Close()
+		box, smtpAddr := startInbox(t)
 		a := testenv.NewApp(t, e, func(c *config.Config) {
-			c.SMTPURL = "smtp://" + l.Addr().String() + "?starttls=none"
+			c.SMTPURL = "smtp://" + smtpAddr + "?starttls=none"
 			c.MailFrom = "Waybill <orders@shop.example>"
 			c.NewOrderMailEvery = 2 * time.Second
 		})
@@ -169,22 +176,7 @@ func TestNewOrderEmailsAreBatched(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor := func(n int) []string {
-			t.Helper()
-			deadline := time.Now().Add(20 * time.Second)
-			for {
-				box.mu.Lock()
-				msgs := append([]string(nil), box.msgs...)
-				box.mu.Unlock()
-				if len(msgs) >= n {
-					return msgs
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%d e-mails, want %d", len(msgs), n)
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
+		waitFor := func(n int) []string { t.Helper(); return box.wait(t, n, "too few e-mails arrived") }
 		mk("5001", "Ada Lovelace")
 		first := waitFor(1)[0]
 		if !strings.Contains(first, "5001") || !strings.Contains(first, "Ada Lovelace") {
@@ -216,18 +208,9 @@ func TestNewOrderEmailsAreBatched(t *testing.T) {
 // are not copied.
 func TestOrderShippedEmailGoesToTheCustomer(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
-		box := &inbox{}
-		srv := smtp.NewServer(box)
-		srv.Domain = "localhost"
-		srv.AllowInsecureAuth = true
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		defer srv.Close()
+		box, smtpAddr := startInbox(t)
 		a := testenv.NewApp(t, e, func(c *config.Config) {
-			c.SMTPURL = "smtp://" + l.Addr().String() + "?starttls=none"
+			c.SMTPURL = "smtp://" + smtpAddr + "?starttls=none"
 			c.MailFrom = "Trail Co <shop@shop.example>"
 		})
 		ctx, stop := context.WithCancel(context.Background())
@@ -269,19 +252,7 @@ func TestOrderShippedEmailGoesToTheCustomer(t *testing.T) {
 			TrackingURL: "https://www.ups.com/track?tracknum=1Z999AA10123456784"}, "user:test"); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			box.mu.Lock()
-			n := len(box.msgs)
-			box.mu.Unlock()
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("no shipped e-mail arrived")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		box.wait(t, 1, "no shipped e-mail arrived")
 		time.Sleep(300 * time.Millisecond)
 		box.mu.Lock()
 		defer box.mu.Unlock()
