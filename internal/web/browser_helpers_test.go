@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -76,5 +78,65 @@ func runStep(t *testing.T, ctx context.Context, what string, actions ...chromedp
 	t.Helper()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// tab is a browser tab for a test, with the helpers every browser test
+// uses: named steps, screenshots (kept in -screenshots when given), the
+// text of an element, and waiting for a condition in the page.
+type tab struct {
+	t        *testing.T
+	ctx      context.Context
+	dir      string
+	problems func() []string
+}
+
+func openTab(t *testing.T, chromium string, width, height int, timeout time.Duration) *tab {
+	t.Helper()
+	dir := *screenshots
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, problems := startBrowser(t, chromium, width, height, timeout)
+	return &tab{t: t, ctx: ctx, dir: dir, problems: problems}
+}
+
+func (b *tab) step(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	runStep(b.t, b.ctx, what, actions...)
+}
+
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, name), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *tab) text(sel string) string {
+	s, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	return s
+}
+
+// poll evaluates js until it is true. A form's answer is a new page, so an
+// evaluation may meet a navigation; it is simply tried again.
+func (b *tab) poll(what, js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!(`+js+`)`))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: never true (last error %v)", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,47 +47,8 @@ func TestBrowserOrders(t *testing.T) {
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 
-	dir := *screenshots
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, problems := startBrowser(t, chromium, 1366, 900, 60*time.Second)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		runStep(t, ctx, what, actions...)
-	}
-	shot := func(name string) {
-		t.Helper()
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		return s
-	}
-	// poll evaluates js until it is true. A form's answer is a new page, so
-	// an evaluation may meet a navigation; it is simply tried again.
-	poll := func(what, js string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+js+`)`))
-			if err == nil && ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: never true (last error %v)", what, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	b := openTab(t, chromium, 1366, 900, 60*time.Second)
+	ctx, problems, step, shot, text, poll := b.ctx, b.problems, b.step, b.shot, b.text, b.poll
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	const rowsJS = `Array.from(document.querySelectorAll('table.orders tbody tr')).map(r => r.dataset.order).join(' ')`
 
@@ -164,5 +123,5 @@ func TestBrowserOrders(t *testing.T) {
 	for _, p := range problems() {
 		t.Errorf("browser reported %s", p)
 	}
-	t.Logf("screenshots in %s", dir)
+	t.Logf("screenshots in %s", b.dir)
 }

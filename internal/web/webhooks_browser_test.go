@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,31 +70,8 @@ func TestBrowserWebhooks(t *testing.T) {
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 
-	dir := *screenshots
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, problems := startBrowser(t, chromium, 1280, 800, 60*time.Second)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		runStep(t, ctx, what, actions...)
-	}
-	shot := func(name string) {
-		t.Helper()
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		return s
-	}
+	b := openTab(t, chromium, 1280, 800, 60*time.Second)
+	ctx, problems, step, shot, text := b.ctx, b.problems, b.step, b.shot, b.text
 	// reloadUntil reloads the page until sel's text contains want.
 	reloadUntil := func(sel, want string) {
 		t.Helper()
@@ -228,5 +203,5 @@ func TestBrowserWebhooks(t *testing.T) {
 	for _, p := range problems() {
 		t.Errorf("browser reported %s", p)
 	}
-	t.Logf("screenshots in %s", dir)
+	t.Logf("screenshots in %s", b.dir)
 }
