@@ -81,11 +81,14 @@ func strconvQuote(s string) string { return `"` + s + `"` }
 // APIKey is a credential for programs. The key itself is shown once, at
 // creation; only its SHA-256 is stored.
 type APIKey struct {
-	ID         string
-	TenantID   string
-	Name       string
-	Prefix     string // the first characters, to recognise a key in lists
-	Scopes     []Scope
+	ID       string
+	TenantID string
+	Name     string
+	Prefix   string // the first characters, to recognise a key in lists
+	Scopes   []Scope
+	// FacilityID restricts the key to one facility's fulfilment orders: a
+	// 3PL's key (see CreateFacilityKey).
+	FacilityID string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
@@ -108,11 +111,17 @@ type Principal struct {
 	KeyID    string // set for API keys
 	Role     Role   // for users
 	Scopes   []Scope
+	// FacilityID, when set, limits the key to the fulfilment orders of one
+	// facility (a 3PL answering its requests).
+	FacilityID string
 }
 
 // Can reports whether the principal holds scope (area:read or area:write).
 func (p Principal) Can(s Scope) bool {
 	if p.TenantID == "" {
+		return false
+	}
+	if p.FacilityID != "" && !strings.HasPrefix(string(s), "fulfillment:") {
 		return false
 	}
 	if p.UserID != "" {
@@ -395,6 +404,22 @@ func (s *Service) CreateAPIKey(ctx context.Context, tenantID, name string, scope
 	return k, secret, nil
 }
 
+// CreateFacilityKey makes the key a 3PL uses to answer its facility's
+// fulfilment requests: it reads and works that facility's fulfilment
+// orders and nothing else. The secret is returned once.
+func (s *Service) CreateFacilityKey(ctx context.Context, tenantID, name, facilityID string) (APIKey, string, error) {
+	if utf8.RuneCountInString(name) > 200 {
+		return APIKey{}, "", errs.InvalidFields("auth.CreateFacilityKey", errs.FieldError{Field: "name", Message: "must be at most 200 characters"})
+	}
+	secret := KeyPrefix + id.Secret(40)
+	k := APIKey{ID: id.New("key"), TenantID: tenantID, Name: strings.TrimSpace(name), Prefix: secret[:10],
+		Scopes: []Scope{"fulfillment:read", "fulfillment:write"}, FacilityID: facilityID, CreatedAt: s.now()}
+	if err := s.store.CreateAPIKey(ctx, k, HashKey(secret)); err != nil {
+		return APIKey{}, "", errs.E("auth.CreateFacilityKey", err)
+	}
+	return k, secret, nil
+}
+
 // Authenticate turns a presented API key into a principal. Revoked and unknown
 // keys fail the same way.
 func (s *Service) Authenticate(ctx context.Context, key string) (Principal, error) {
@@ -418,7 +443,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Principal, erro
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
 		_ = s.store.TouchAPIKey(ctx, k.ID, now)
 	}
-	return Principal{TenantID: k.TenantID, KeyID: k.ID, Scopes: k.Scopes}, nil
+	return Principal{TenantID: k.TenantID, KeyID: k.ID, Scopes: k.Scopes, FacilityID: k.FacilityID}, nil
 }
 
 // ListAPIKeys lists a tenant's keys (without secrets).

@@ -192,3 +192,13 @@ func (l FieldList) Err(op string) error {
 	}
 	return InvalidFields(op, l...)
 }
+
+// Message is err's message for people: the innermost Error's Msg when it
+// has one, else err's text.
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Msg != "" {
+		return e.Msg
+	}
+	return err.Error()
+}

@@ -38,16 +38,18 @@ func (a *API) listOrderFulfillmentOrders(ctx context.Context, in *orderIDInput) 
 
 func (a *API) listFulfillmentOrders(ctx context.Context, in *struct {
 	PageParams
-	OrderID  string `query:"order_id" maxLength:"64"`
-	Facility string `query:"facility" maxLength:"64" doc:"Facility code."`
-	Status   string `query:"status" enum:"OPEN,IN_PROGRESS,CLOSED" doc:"The stored status (ON_HOLD and CANCELLED are shown from the order)."`
+	OrderID       string `query:"order_id" maxLength:"64"`
+	Facility      string `query:"facility" maxLength:"64" doc:"Facility code."`
+	Status        string `query:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED" doc:"The stored status (an order's hold or cancellation shows on its fulfilment orders without being stored there)."`
+	RequestStatus string `query:"request_status" enum:"UNSUBMITTED,SUBMITTED,ACCEPTED,REJECTED,CANCELLATION_REQUESTED,CANCELLATION_ACCEPTED,CANCELLATION_REJECTED,CLOSED"`
 }) (*fulfillmentOrdersOut, error) {
-	tenantID := principal(ctx).TenantID
+	p := principal(ctx)
+	tenantID := p.TenantID
 	after, err := in.after()
 	if err != nil {
 		return nil, err
 	}
-	f := order.FulfillmentFilter{OrderID: in.OrderID, Status: order.FulfillmentOrderStatus(in.Status), After: after, Limit: in.Limit}
+	f := order.FulfillmentFilter{OrderID: in.OrderID, Status: order.FulfillmentOrderStatus(in.Status), RequestStatus: order.RequestStatus(in.RequestStatus), After: after, Limit: in.Limit}
 	if in.Facility != "" {
 		fac, err := a.d.Inventory.FacilityByCode(ctx, tenantID, in.Facility)
 		if err != nil {
@@ -57,6 +59,15 @@ func (a *API) listFulfillmentOrders(ctx context.Context, in *struct {
 			return nil, err
 		}
 		f.FacilityID = fac.ID
+	}
+	if p.FacilityID != "" {
+		if f.FacilityID != "" && f.FacilityID != p.FacilityID {
+			return &fulfillmentOrdersOut{Body: struct {
+				Items      []order.FulfillmentOrderDoc `json:"items"`
+				NextCursor string                      `json:"next_cursor,omitempty"`
+			}{Items: []order.FulfillmentOrderDoc{}}}, nil
+		}
+		f.FacilityID = p.FacilityID
 	}
 	vs, next, err := a.d.Orders.ListFulfillmentOrders(ctx, tenantID, f)
 	if err != nil {
@@ -75,6 +86,9 @@ type fulfillmentOrderOut struct {
 func (a *API) getFulfillmentOrder(ctx context.Context, in *struct {
 	ID string `path:"id" maxLength:"64"`
 }) (*fulfillmentOrderOut, error) {
+	if err := a.checkFacility(ctx, in.ID); err != nil {
+		return nil, err
+	}
 	v, err := a.d.Orders.FulfillmentOrder(ctx, principal(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, err
@@ -96,6 +110,7 @@ func (a *API) fulfillFulfillmentOrder(ctx context.Context, in *struct {
 		TrackingNumber string          `json:"tracking_number,omitempty" maxLength:"255"`
 		TrackingURL    string          `json:"tracking_url,omitempty" maxLength:"2000"`
 		Lines          []FulfillLineIn `json:"lines,omitempty" doc:"What the shipment carries; every remaining line when absent."`
+		ShipmentID     string          `json:"shipment_id,omitempty" maxLength:"255" doc:"Your id for the shipment: reporting the same id again records nothing new."`
 	}
 }) (*struct {
 	Status int `json:"-"`
@@ -104,8 +119,11 @@ func (a *API) fulfillFulfillmentOrder(ctx context.Context, in *struct {
 		Shipment         order.ShipmentDoc         `json:"shipment"`
 	}
 }, error) {
+	if err := a.checkFacility(ctx, in.ID); err != nil {
+		return nil, err
+	}
 	b := in.Body
-	fin := order.FulfillInput{Carrier: b.Carrier, Service: b.Service, TrackingNumber: b.TrackingNumber, TrackingURL: b.TrackingURL}
+	fin := order.FulfillInput{Carrier: b.Carrier, Service: b.Service, TrackingNumber: b.TrackingNumber, TrackingURL: b.TrackingURL, ExternalID: b.ShipmentID}
 	for _, l := range b.Lines {
 		fin.Lines = append(fin.Lines, order.FulfillLine{SKU: l.SKU, Quantity: l.Quantity})
 	}

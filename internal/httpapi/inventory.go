@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/inventory"
 )
@@ -46,6 +47,9 @@ type Facility struct {
 	Active     bool      `json:"active"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Set only in the answer that creates a facility with a callback URL.
+	CallbackURL    string `json:"callback_url,omitempty"`
+	CallbackSecret string `json:"callback_secret,omitempty" doc:"The signing secret of requests to the callback URL, shown once."`
 }
 
 func facilityOut(f inventory.Facility) Facility {
@@ -65,15 +69,42 @@ func (a *API) createFacility(ctx context.Context, in *struct {
 		CutoffTime string  `json:"cutoff_time,omitempty" example:"15:00"`
 		Priority   *int    `json:"priority,omitempty"`
 		Active     *bool   `json:"active,omitempty"`
+		// A 3PL speaking the generic protocol: requests are POSTed to
+		// <callback_url>/fulfillment_order_notification, signed with the
+		// secret returned once in callback_secret.
+		CallbackURL string `json:"callback_url,omitempty" maxLength:"2000" doc:"For 3pl (and dropship) facilities speaking Waybill's fulfilment protocol (docs/3pl-protocol.md)."`
+		FetchStock  bool   `json:"fetch_stock,omitempty" doc:"Pull the 3PL's stock from <callback_url>/fetch_stock every 15 minutes."`
 	}
 }) (*facilityBody, error) {
 	b := in.Body
-	f, err := a.d.Inventory.CreateFacility(ctx, principal(ctx).TenantID, inventory.FacilityInput{Code: b.Code, Name: b.Name, Kind: inventory.FacilityKind(b.Kind),
+	tenantID := principal(ctx).TenantID
+	if b.CallbackURL != "" {
+		// Checked before the facility exists, so a bad URL creates nothing.
+		var fe errs.FieldList
+		if k := inventory.FacilityKind(b.Kind); k != inventory.ThreePL && k != inventory.Dropship {
+			fe.Add("body.callback_url", "only 3pl and dropship facilities have a callback URL", b.CallbackURL)
+		}
+		if err := a.d.Dispatch.CheckURL(strings.TrimSpace(b.CallbackURL)); err != nil {
+			fe.Add("body.callback_url", errs.Message(err), b.CallbackURL)
+		}
+		if err := fe.Err("httpapi.createFacility"); err != nil {
+			return nil, err
+		}
+	}
+	f, err := a.d.Inventory.CreateFacility(ctx, tenantID, inventory.FacilityInput{Code: b.Code, Name: b.Name, Kind: inventory.FacilityKind(b.Kind),
 		Address: b.Address.domain(), Timezone: b.Timezone, Cutoff: b.CutoffTime, Priority: b.Priority, Active: b.Active})
 	if err != nil {
 		return nil, err
 	}
-	return &facilityBody{facilityOut(f)}, nil
+	out := &facilityBody{facilityOut(f)}
+	if b.CallbackURL != "" {
+		c, _, err := a.d.Dispatch.Connect(ctx, tenantID, f.ID, dispatch.ConnectionInput{Method: dispatch.Callback, CallbackURL: b.CallbackURL, FetchStock: b.FetchStock})
+		if err != nil {
+			return nil, err
+		}
+		out.Body.CallbackURL, out.Body.CallbackSecret = c.CallbackURL, c.Secret
+	}
+	return out, nil
 }
 
 func (a *API) listFacilities(ctx context.Context, _ *struct{}) (*struct {

@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/waybill/waybill/internal/auth"
+	"github.com/waybill/waybill/internal/order"
 )
 
 // routes is the API's one route table, read top to bottom. Each line names
@@ -27,6 +28,12 @@ func (a *API) routes() {
 	route(a, "POST /facilities", "inventory:write", "create-facility", "Create a facility", a.createFacility, created)
 	route(a, "GET /facilities/{id}", "inventory:read", "get-facility", "Get a facility", a.getFacility)
 	route(a, "PATCH /facilities/{id}", "inventory:write", "update-facility", "Update a facility", a.updateFacility)
+	route(a, "GET /facilities/{id}/connection", "settings:read", "get-facility-connection", "How a 3PL or supplier facility is reached", a.getConnection)
+	route(a, "PUT /facilities/{id}/connection", "settings:write", "put-facility-connection", "Connect a 3PL or supplier facility (the signing secret is shown once, when made)", a.putConnection)
+	route(a, "DELETE /facilities/{id}/connection", "settings:write", "delete-facility-connection", "Disconnect a facility: its requests wait", a.deleteConnection, noContent)
+	route(a, "POST /facilities/{id}/connection/rotate-secret", "settings:write", "rotate-facility-connection-secret", "Give a connection a new signing secret (shown once)", a.rotateConnectionSecret)
+	route(a, "POST /facilities/{id}/stock-sync", "inventory:write", "sync-facility-stock", "Pull a 3PL's stock now and book the differences as a count", a.syncFacilityStock)
+	route(a, "POST /facilities/{id}/api-keys", "settings:write", "create-facility-api-key", "Create the API key a 3PL answers with: it works only this facility's fulfilment orders (shown once)", a.createFacilityKey, created)
 	route(a, "GET /facilities/{id}/bins", "inventory:read", "list-bins", "List a facility's bins", a.listBins)
 	route(a, "POST /facilities/{id}/bins", "inventory:write", "create-bin", "Add a bin to a facility", a.createBin, created)
 	route(a, "GET /bins/{id}", "inventory:read", "get-bin", "Get a bin", a.getBin)
@@ -59,10 +66,20 @@ func (a *API) routes() {
 	route(a, "GET /orders/{id}/timeline", "orders:read", "order-timeline", "An order's history: who did what, when", a.orderTimeline)
 
 	// Fulfilment
-	route(a, "GET /orders/{id}/fulfillment-orders", "orders:read", "list-order-fulfillment-orders", "An order's fulfilment orders, one per facility holding its stock", a.listOrderFulfillmentOrders)
-	route(a, "GET /fulfillment-orders", "orders:read", "list-fulfillment-orders", "List fulfilment orders", a.listFulfillmentOrders)
-	route(a, "GET /fulfillment-orders/{id}", "orders:read", "get-fulfillment-order", "Get a fulfilment order", a.getFulfillmentOrder)
-	route(a, "POST /fulfillment-orders/{id}/fulfill", "orders:write", "fulfill-fulfillment-order", "Ship units of a fulfilment order (all remaining when no lines): records a shipment and consumes the reserved stock", a.fulfillFulfillmentOrder, created)
+	route(a, "GET /orders/{id}/fulfillment-orders", "fulfillment:read", "list-order-fulfillment-orders", "An order's fulfilment orders, one per facility holding its stock", a.listOrderFulfillmentOrders)
+	route(a, "GET /fulfillment-orders", "fulfillment:read", "list-fulfillment-orders", "List fulfilment orders (a 3PL's key sees its facility's only)", a.listFulfillmentOrders)
+	route(a, "GET /fulfillment-orders/{id}", "fulfillment:read", "get-fulfillment-order", "Get a fulfilment order", a.getFulfillmentOrder)
+	route(a, "GET /fulfillment-orders/{id}/requests", "fulfillment:read", "list-fulfillment-order-requests", "A fulfilment order's request history: requests sent, answers received", a.fulfillmentOrderRequests)
+	route(a, "POST /fulfillment-orders/{id}/fulfill", "fulfillment:write", "fulfill-fulfillment-order", "Ship units of a fulfilment order (all remaining when no lines): records a shipment and consumes the reserved stock", a.fulfillFulfillmentOrder, created)
+	route(a, "POST /fulfillment-orders/{id}/hold", "fulfillment:write", "hold-fulfillment-order", "Hold a fulfilment order: it is neither sent nor shipped until released", a.action(order.ActionHold))
+	route(a, "POST /fulfillment-orders/{id}/release", "fulfillment:write", "release-fulfillment-order", "Release a held fulfilment order", a.action(order.ActionRelease))
+	route(a, "POST /fulfillment-orders/{id}/cancel", "fulfillment:write", "cancel-fulfillment-order", "Cancel a fulfilment order (asks the 3PL first when it has the request); what it held waits in a replacement", a.action(order.ActionCancel))
+	route(a, "POST /fulfillment-orders/{id}/move", "fulfillment:write", "move-fulfillment-order", "Move what a fulfilment order holds to another facility, all or nothing", a.moveFulfillmentOrder)
+	route(a, "POST /fulfillment-orders/{id}/submit", "fulfillment:write", "submit-fulfillment-order", "Send (again) the request to the 3PL or supplier", a.action(order.ActionSubmit))
+	route(a, "POST /fulfillment-orders/{id}/accept", "fulfillment:write", "accept-fulfillment-order", "The 3PL accepts the request", a.action(order.ActionAccept))
+	route(a, "POST /fulfillment-orders/{id}/reject", "fulfillment:write", "reject-fulfillment-order", "The 3PL rejects the request: the units are re-sourced elsewhere, or the order is held with the reason", a.action(order.ActionReject))
+	route(a, "POST /fulfillment-orders/{id}/accept_cancellation", "fulfillment:write", "accept-fulfillment-order-cancellation", "The 3PL accepts a cancellation request", a.action(order.ActionAcceptCancellation))
+	route(a, "POST /fulfillment-orders/{id}/reject_cancellation", "fulfillment:write", "reject-fulfillment-order-cancellation", "The 3PL refuses a cancellation request (it will ship)", a.action(order.ActionRejectCancellation))
 
 	// Routing
 	route(a, "GET /routing-rules", "settings:read", "list-routing-rules", "List routing rules in the order they apply", a.listRoutingRules)

@@ -113,13 +113,14 @@ type APIKey struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix" doc:"The key's first characters, to recognise it."`
 	Scopes     []string   `json:"scopes"`
+	FacilityID string     `json:"facility_id,omitempty" doc:"Set on a 3PL's key: it works only that facility's fulfilment orders."`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
 func keyOut(k auth.APIKey) APIKey {
-	out := APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: []string{}, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+	out := APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: []string{}, FacilityID: k.FacilityID, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
 	for _, s := range k.Scopes {
 		out.Scopes = append(out.Scopes, string(s))
 	}

@@ -181,4 +181,23 @@ type Message struct {
 	Text    string // required: every message has a plain-text part
 	HTML    string // optional: sent as the preferred alternative to Text
 	ReplyTo *Address
+	// Attachments are sent after the text (and HTML), each as a base64
+	// part with its file name; with any, the message is multipart/mixed.
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	// Name is the file name the recipient sees, e.g. "PO-1042.pdf". Any
+	// UTF-8 is allowed: path separators and characters file systems refuse
+	// become "_", control characters are dropped, and a name over 100
+	// characters is shortened (keeping its extension). It must keep at
+	// least one letter or digit.
+	Name string
+	// ContentType is the media type, e.g. "application/pdf" or
+	// "text/csv; charset=utf-8". When empty it is guessed from the name's
+	// extension, falling back to application/octet-stream. Multipart and
+	// message types are not allowed.
+	ContentType string
+	Data        []byte
 }

@@ -1,12 +1,14 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	netmail "net/mail"
 	"net/textproto"
@@ -248,6 +250,7 @@ func (s *Sender) compose(m Message) (*gomail.Msg, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		fe.Add("text", "must not be empty: every message has a plain-text part", nil)
 	}
+	attachments := checkAttachments(m.Attachments, &fe)
 	if err := fe.Err("mail.Send"); err != nil {
 		return nil, err
 	}
@@ -267,6 +270,14 @@ func (s *Sender) compose(m Message) (*gomail.Msg, error) {
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if strings.TrimSpace(m.HTML) != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+	for _, a := range attachments {
+		// go-mail keeps headers already set and adds the base64 encoding
+		// (76-character lines); around the text (and HTML) it writes
+		// multipart/mixed.
+		msg.AttachReadSeeker(a.name, bytes.NewReader(a.data), func(f *gomail.File) {
+			maps.Copy(f.Header, a.header)
+		})
 	}
 	return msg, nil
 }

@@ -16,10 +16,13 @@ type FulfillmentOrderStatus string
 const (
 	FulfillmentOpen       FulfillmentOrderStatus = "OPEN"
 	FulfillmentInProgress FulfillmentOrderStatus = "IN_PROGRESS" // part of it shipped
-	FulfillmentOnHold     FulfillmentOrderStatus = "ON_HOLD"     // shown while its order is on hold
+	FulfillmentOnHold     FulfillmentOrderStatus = "ON_HOLD"     // held on its own, or shown while its order is on hold
 	FulfillmentClosed     FulfillmentOrderStatus = "CLOSED"      // nothing left to ship from its facility
-	FulfillmentCancelled  FulfillmentOrderStatus = "CANCELLED"   // shown once its order is cancelled
+	FulfillmentCancelled  FulfillmentOrderStatus = "CANCELLED"   // cancelled, or shown once its order is cancelled
 )
+
+// FulfillmentStatuses lists every status a fulfilment order shows.
+var FulfillmentStatuses = []FulfillmentOrderStatus{FulfillmentOpen, FulfillmentInProgress, FulfillmentOnHold, FulfillmentClosed, FulfillmentCancelled}
 
 // Event types of fulfilment.
 const (
@@ -35,9 +38,23 @@ type FulfillmentOrder struct {
 	TenantID   string
 	OrderID    string
 	FacilityID string
-	Status     FulfillmentOrderStatus // as stored: OPEN, IN_PROGRESS or CLOSED
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Status as stored: OPEN, IN_PROGRESS, ON_HOLD (held on its own, with
+	// HoldReason), CLOSED or CANCELLED.
+	Status     FulfillmentOrderStatus
+	HoldReason string
+	// RequestStatus is where the request to a 3PL or supplier stands;
+	// empty at the merchant's own facilities.
+	RequestStatus RequestStatus
+	// ProviderRef is the provider's id for the request, once submitted.
+	ProviderRef string
+	// Pending is what the dispatcher has to do next (see Pending*), tried
+	// again at NextAttemptAt after a failure.
+	Pending       string
+	Attempts      int
+	NextAttemptAt *time.Time
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // LineReservation is an active reservation held for one of an order's
@@ -59,6 +76,7 @@ type Shipment struct {
 	Service            string
 	TrackingNumber     string
 	TrackingURL        string
+	ExternalID         string // the provider's id, when a provider reported it
 	CreatedAt          time.Time
 	Lines              []ShipmentLine
 }
@@ -74,13 +92,16 @@ type ShipmentLine struct {
 type FulfillmentFilter struct {
 	OrderID    string
 	FacilityID string
-	Status     FulfillmentOrderStatus // stored status only (OPEN, IN_PROGRESS, CLOSED)
-	After      string
-	Limit      int
+	Status     FulfillmentOrderStatus // stored status only
+	// RequestStatus selects by where the request to the facility stands.
+	RequestStatus RequestStatus
+	After         string
+	Limit         int
 }
 
 // FulfillmentTx is the fulfilment side of an order transaction.
 type FulfillmentTx interface {
+	RequestTx // fulfill_request.go
 	// OrderReservations lists the active reservations held for an order's
 	// lines, with the facility of each.
 	OrderReservations(ctx context.Context, tenantID, orderID string) ([]LineReservation, error)
@@ -94,7 +115,6 @@ type FulfillmentTx interface {
 	FulfillmentOrders(ctx context.Context, tenantID string, f FulfillmentFilter) ([]FulfillmentOrder, error)
 	// LockFulfillmentOrder reads one for change (row-locked on PostgreSQL).
 	LockFulfillmentOrder(ctx context.Context, tenantID, id string) (FulfillmentOrder, error)
-	SetFulfillmentOrderStatus(ctx context.Context, tenantID, id string, status FulfillmentOrderStatus, at time.Time) error
 	InsertShipment(ctx context.Context, sh *Shipment) error
 	// Shipped sums shipped units of an order per fulfilment order and line.
 	Shipped(ctx context.Context, tenantID, orderID string) (map[[2]string]int64, error)
@@ -197,8 +217,12 @@ func (s *Service) ListFulfillmentOrders(ctx context.Context, tenantID string, f 
 	next := ""
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		out, next = nil, ""
-		if err := s.openFulfillmentOrders(ctx, tx, tenantID, f.OrderID); err != nil {
-			return err
+		if f.OrderID != "" {
+			// Orders placed before fulfilment orders opened with their
+			// reservations get theirs when first looked at.
+			if err := s.openFulfillmentOrders(ctx, tx, tenantID, f.OrderID); err != nil {
+				return err
+			}
 		}
 		fos, err := tx.FulfillmentOrders(ctx, tenantID, f)
 		if err != nil {
@@ -239,7 +263,15 @@ func (s *Service) openFulfillmentOrders(ctx context.Context, tx Tx, tenantID, or
 	}
 	now := s.now()
 	for _, p := range pairs {
+		f, err := s.inv.Facility(ctx, tenantID, p[1])
+		if err != nil {
+			return err
+		}
 		fo := FulfillmentOrder{ID: id.New("ffo"), TenantID: tenantID, OrderID: p[0], FacilityID: p[1], Status: FulfillmentOpen, CreatedAt: now, UpdatedAt: now}
+		if asked(f.Kind) {
+			// A 3PL or supplier is sent the request by the dispatcher.
+			fo.RequestStatus, fo.Pending = RequestUnsubmitted, PendingRequest
+		}
 		if err := tx.InsertFulfillmentOrder(ctx, &fo); err != nil {
 			return err
 		}
@@ -297,9 +329,10 @@ func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentO
 			codes[fo.FacilityID] = f.Code
 		}
 		v.FacilityCode = codes[fo.FacilityID]
+		working := fo.Status != FulfillmentClosed && fo.Status != FulfillmentCancelled
 		for _, l := range o.Lines {
 			var q int64
-			if fo.Status != FulfillmentClosed {
+			if working {
 				for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
 					q += h.units
 				}
@@ -309,7 +342,7 @@ func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentO
 				v.Lines = append(v.Lines, FulfillmentLine{LineID: l.ID, SKU: l.SKU, Quantity: q, Fulfilled: done})
 			}
 		}
-		if fo.Status != FulfillmentClosed {
+		if working {
 			switch {
 			case o.Status == Cancelled:
 				v.Status = FulfillmentCancelled
@@ -331,6 +364,9 @@ type FulfillInput struct {
 	TrackingNumber string
 	TrackingURL    string
 	Lines          []FulfillLine // every remaining line when empty
+	// ExternalID is a provider's id for the shipment: reporting it again
+	// records nothing new.
+	ExternalID string
 }
 
 // FulfillLine is how many units of a SKU a shipment carries.
@@ -365,14 +401,27 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 	}
 	var view FulfillmentOrderView
 	var sh Shipment
+	again := false
 	emit := EventUpdated
 	_, err = s.change(ctx, tenantID, orderID, Route{}, &emit, func(tx Tx, o *Order) (bool, error) {
 		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
 		if err != nil {
 			return false, err
 		}
-		if fo.Status == FulfillmentClosed {
-			return false, errs.WithCode(errs.E(op, errs.Conflict, "the fulfilment order is closed: nothing is left to fulfil there"), "fulfillment_order_closed")
+		if fo.Status == FulfillmentClosed || fo.Status == FulfillmentCancelled {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "the fulfilment order is "+strings.ToLower(string(fo.Status))+": nothing is left to fulfil there"), "fulfillment_order_closed")
+		}
+		if fo.Status == FulfillmentOnHold {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "the fulfilment order is on hold: "+fo.HoldReason), "fulfillment_order_on_hold")
+		}
+		if in.ExternalID != "" {
+			if shID, found, err := tx.ShipmentByExternalID(ctx, tenantID, fo.ID, in.ExternalID); err != nil || found {
+				if err == nil {
+					sh.ID = shID
+					again = true
+				}
+				return false, err
+			}
 		}
 		if o.Status != Open {
 			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is "+string(o.Status)), "order_not_open")
@@ -399,7 +448,7 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 		}
 		sh = Shipment{ID: id.New("shp"), TenantID: tenantID, OrderID: o.ID, FulfillmentOrderID: fo.ID, FacilityID: fo.FacilityID,
 			Carrier: strings.TrimSpace(in.Carrier), Service: strings.TrimSpace(in.Service), TrackingNumber: strings.TrimSpace(in.TrackingNumber),
-			TrackingURL: strings.TrimSpace(in.TrackingURL), CreatedAt: s.now()}
+			TrackingURL: strings.TrimSpace(in.TrackingURL), ExternalID: strings.TrimSpace(in.ExternalID), CreatedAt: s.now()}
 		var what []string
 		for _, t := range take {
 			l, _ := o.Line(t.LineID)
@@ -427,12 +476,21 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 		for _, n := range left {
 			remaining += n
 		}
+		if fo.RequestStatus == RequestSubmitted || fo.RequestStatus == RequestUnsubmitted {
+			fo.RequestStatus = RequestAccepted // shipping it is accepting it
+		}
 		fo.Status = FulfillmentInProgress
 		if remaining == 0 {
 			fo.Status = FulfillmentClosed
 		}
 		fo.UpdatedAt = s.now()
-		if err := tx.SetFulfillmentOrderStatus(ctx, tenantID, fo.ID, fo.Status, fo.UpdatedAt); err != nil {
+		if remaining == 0 {
+			if fo.RequestStatus != RequestNone {
+				fo.RequestStatus = RequestClosed
+			}
+			fo.Pending = ""
+		}
+		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
 			return false, err
 		}
 		o.deriveFulfillment()
@@ -462,6 +520,11 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 	})
 	if err != nil {
 		return FulfillmentOrderView{}, Shipment{}, wrap(op, err)
+	}
+	if again {
+		// Reported before: the shipment as it was recorded.
+		view, err = s.FulfillmentOrder(ctx, tenantID, foID)
+		return view, Shipment{ID: sh.ID, ExternalID: strings.TrimSpace(in.ExternalID)}, err
 	}
 	return view, sh, nil
 }
@@ -531,9 +594,17 @@ type FulfillmentOrderDoc struct {
 	FacilityID string                 `json:"facility_id"`
 	Facility   string                 `json:"facility" doc:"The facility's code."`
 	Status     FulfillmentOrderStatus `json:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED"`
-	Lines      []FulfillmentLineDoc   `json:"lines"`
-	CreatedAt  time.Time              `json:"created_at"`
-	UpdatedAt  time.Time              `json:"updated_at"`
+	HoldReason string                 `json:"hold_reason,omitempty"`
+	// RequestStatus is where the request to a 3PL or supplier stands.
+	RequestStatus RequestStatus        `json:"request_status,omitempty" enum:"UNSUBMITTED,SUBMITTED,ACCEPTED,REJECTED,CANCELLATION_REQUESTED,CANCELLATION_ACCEPTED,CANCELLATION_REJECTED,CLOSED" doc:"Absent at the merchant's own facilities."`
+	ProviderRef   string               `json:"provider_ref,omitempty" doc:"The provider's id for the request."`
+	Pending       string               `json:"pending,omitempty" enum:"request,cancel,poll" doc:"What Waybill has still to send or ask."`
+	Attempts      int                  `json:"attempts,omitempty"`
+	NextAttemptAt *time.Time           `json:"next_attempt_at,omitempty"`
+	LastError     string               `json:"last_error,omitempty"`
+	Lines         []FulfillmentLineDoc `json:"lines"`
+	CreatedAt     time.Time            `json:"created_at"`
+	UpdatedAt     time.Time            `json:"updated_at"`
 }
 
 // FulfillmentLineDoc is an order line's part in a fulfilment order.
@@ -546,7 +617,8 @@ type FulfillmentLineDoc struct {
 
 // Doc is the wire shape of v.
 func (v FulfillmentOrderView) Doc() FulfillmentOrderDoc {
-	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status,
+	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status, HoldReason: v.HoldReason,
+		RequestStatus: v.RequestStatus, ProviderRef: v.ProviderRef, Pending: v.Pending, Attempts: v.Attempts, NextAttemptAt: v.NextAttemptAt, LastError: v.LastError,
 		Lines: make([]FulfillmentLineDoc, 0, len(v.Lines)), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	for _, l := range v.Lines {
 		d.Lines = append(d.Lines, FulfillmentLineDoc(l))

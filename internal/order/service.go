@@ -42,6 +42,10 @@ type Store interface {
 	// Backorders lists open orders, oldest first, with backordered lines
 	// whose SKU has stock available somewhere now.
 	Backorders(ctx context.Context, limit int) ([][2]string, error)
+	// DueRequests lists fulfilment orders (tenant, id) with dispatcher
+	// work due at now, whose fulfilment order and order are not on hold.
+	DueRequests(ctx context.Context, now time.Time, limit int) ([][2]string, error)
+	RequestMessages(ctx context.Context, tenantID, foID string) ([]RequestMessage, error)
 }
 
 // Service is the orders API.
@@ -130,6 +134,7 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 					return nil
 				}
 				var applied bool
+				tx.(*settling).touch(existing.ID)
 				out, applied, err = s.syncTx(ctx, tx, existing, o, items, facilities, in, actor)
 				outcome = OutcomeUpdated
 				if !applied {
@@ -218,6 +223,7 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 		if err := tx.Emit(ctx, tenantID, EventCreated, "order", o.ID, o.Doc()); err != nil {
 			return err
 		}
+		tx.(*settling).touch(o.ID)
 		out, outcome = o, OutcomeCreated
 		return nil
 	})
@@ -323,6 +329,15 @@ type settling struct {
 	Tx
 	touched map[string][]string
 	route   Route
+	orders  []string // orders whose stock may have moved
+}
+
+// touch marks an order whose fulfilment orders are opened before the
+// commit, once its reservations are final.
+func (t *settling) touch(orderID string) {
+	if orderID != "" && !slices.Contains(t.orders, orderID) {
+		t.orders = append(t.orders, orderID)
+	}
 }
 
 func (t *settling) note(a inventory.Allocation) {
@@ -336,6 +351,11 @@ func (s *Service) inTx(ctx context.Context, tenantID string, route Route, fn fun
 		tx := &settling{Tx: raw, touched: map[string][]string{}, route: route}
 		if err := fn(tx); err != nil {
 			return err
+		}
+		for _, orderID := range tx.orders {
+			if err := s.openFulfillmentOrders(ctx, tx, tenantID, orderID); err != nil {
+				return err
+			}
 		}
 		return s.inv.Settle(ctx, tx, tenantID, tx.touched)
 	})
@@ -471,6 +491,9 @@ func (s *Service) change(ctx context.Context, tenantID, id string, route Route, 
 		changed, err := fn(tx, &o)
 		if err != nil {
 			return err
+		}
+		if changed {
+			tx.(*settling).touch(o.ID)
 		}
 		if changed {
 			o.UpdatedAt = s.now()

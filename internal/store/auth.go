@@ -140,18 +140,18 @@ func (s *Auth) TouchLogin(ctx context.Context, userID string, at time.Time) erro
 
 func (s *Auth) CreateAPIKey(ctx context.Context, k auth.APIKey, hash string) error {
 	_, err := s.db.W.ExecContext(ctx,
-		`INSERT INTO api_keys (id, tenant_id, name, prefix, hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		k.ID, k.TenantID, k.Name, k.Prefix, hash, joinScopes(k.Scopes), k.CreatedAt)
+		`INSERT INTO api_keys (id, tenant_id, name, prefix, hash, scopes, facility_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.TenantID, k.Name, k.Prefix, hash, joinScopes(k.Scopes), k.FacilityID, k.CreatedAt)
 	return wrap("store.CreateAPIKey", err)
 }
 
-const keyCols = `id, tenant_id, name, prefix, scopes, created_at, last_used_at, revoked_at`
+const keyCols = `id, tenant_id, name, prefix, scopes, facility_id, created_at, last_used_at, revoked_at`
 
 func scanKey(row interface{ Scan(...any) error }) (auth.APIKey, error) {
 	var k auth.APIKey
 	var scopes string
 	var last, revoked sql.NullTime
-	err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &k.CreatedAt, &last, &revoked)
+	err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &scopes, &k.FacilityID, &k.CreatedAt, &last, &revoked)
 	for _, sc := range strings.Fields(scopes) {
 		k.Scopes = append(k.Scopes, auth.Scope(sc))
 	}

@@ -104,18 +104,35 @@ func activeMark(s order.FulfillmentOrderStatus) any {
 }
 
 func (t *orderTx) InsertFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_orders (id, tenant_id, order_id, facility_id, status, active, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f.Status), f.CreatedAt, f.UpdatedAt)
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_orders (id, tenant_id, order_id, facility_id, status, active, hold_reason, request_status,
+		provider_ref, pending, attempts, next_attempt_at, last_error, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`,
+		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.CreatedAt, f.UpdatedAt)
 	return wrap("store.InsertFulfillmentOrder", err)
 }
 
-const fulfillmentCols = `id, tenant_id, order_id, facility_id, status, created_at, updated_at`
+func (t *orderTx) SaveFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE fulfillment_orders SET status = $3, active = $4, hold_reason = $5, request_status = $6,
+		provider_ref = $7, pending = $8, attempts = $9, next_attempt_at = $10, last_error = $11, updated_at = $12 WHERE tenant_id = $1 AND id = $2`,
+		f.TenantID, f.ID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.UpdatedAt)
+	return affected("store.SaveFulfillmentOrder", "fulfillment order", res, err)
+}
+
+const fulfillmentCols = `id, tenant_id, order_id, facility_id, status, hold_reason, request_status, provider_ref, pending, attempts,
+	next_attempt_at, last_error, created_at, updated_at`
 
 func scanFulfillmentOrder(row interface{ Scan(...any) error }) (order.FulfillmentOrder, error) {
 	var f order.FulfillmentOrder
-	err := row.Scan(&f.ID, &f.TenantID, &f.OrderID, &f.FacilityID, &f.Status, &f.CreatedAt, &f.UpdatedAt)
+	var next sql.NullTime
+	err := row.Scan(&f.ID, &f.TenantID, &f.OrderID, &f.FacilityID, &f.Status, &f.HoldReason, &f.RequestStatus, &f.ProviderRef, &f.Pending, &f.Attempts,
+		&next, &f.LastError, &f.CreatedAt, &f.UpdatedAt)
 	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
+	if next.Valid {
+		t := next.Time.UTC()
+		f.NextAttemptAt = &t
+	}
 	return f, err
 }
 
@@ -135,6 +152,9 @@ func (t *orderTx) FulfillmentOrders(ctx context.Context, tenantID string, f orde
 	}
 	if f.Status != "" {
 		add("status =", string(f.Status))
+	}
+	if f.RequestStatus != "" {
+		add("request_status =", string(f.RequestStatus))
 	}
 	if f.After != "" {
 		add("id >", f.After)
@@ -164,17 +184,11 @@ func (t *orderTx) LockFulfillmentOrder(ctx context.Context, tenantID, id string)
 	return fo, nil
 }
 
-func (t *orderTx) SetFulfillmentOrderStatus(ctx context.Context, tenantID, id string, status order.FulfillmentOrderStatus, at time.Time) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE fulfillment_orders SET status = $3, active = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id, string(status), activeMark(status), at)
-	return affected("store.SetFulfillmentOrderStatus", "fulfillment order", res, err)
-}
-
 func (t *orderTx) InsertShipment(ctx context.Context, sh *order.Shipment) error {
 	const op = "store.InsertShipment"
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO shipments (id, tenant_id, order_id, fulfillment_order_id, facility_id, carrier, service, tracking_number, tracking_url, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		sh.ID, sh.TenantID, sh.OrderID, sh.FulfillmentOrderID, sh.FacilityID, sh.Carrier, sh.Service, sh.TrackingNumber, sh.TrackingURL, sh.CreatedAt); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO shipments (id, tenant_id, order_id, fulfillment_order_id, facility_id, carrier, service, tracking_number, tracking_url,
+		external_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		sh.ID, sh.TenantID, sh.OrderID, sh.FulfillmentOrderID, sh.FacilityID, sh.Carrier, sh.Service, sh.TrackingNumber, sh.TrackingURL, sh.ExternalID, sh.CreatedAt); err != nil {
 		return wrap(op, err)
 	}
 	for _, l := range sh.Lines {
@@ -203,6 +217,69 @@ func (t *orderTx) Shipped(ctx context.Context, tenantID, orderID string) (map[[2
 			return nil, wrap(op, err)
 		}
 		out[k] = n.Int64
+	}
+	return out, wrap(op, rows.Err())
+}
+
+func (t *orderTx) ShipmentByExternalID(ctx context.Context, tenantID, foID, externalID string) (string, bool, error) {
+	var id string
+	err := t.tx.QueryRowContext(ctx, `SELECT id FROM shipments WHERE tenant_id = $1 AND fulfillment_order_id = $2 AND external_id = $3`,
+		tenantID, foID, externalID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	return id, err == nil, wrap("store.ShipmentByExternalID", err)
+}
+
+func (t *orderTx) AddRequestMessage(ctx context.Context, tenantID string, m order.RequestMessage) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_order_messages (id, tenant_id, fulfillment_order_id, kind, request_status, reason, message, actor, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		m.ID, tenantID, m.FulfillmentOrderID, m.Kind, string(m.RequestStatus), m.Reason, m.Message, m.Actor, m.CreatedAt)
+	return wrap("store.AddRequestMessage", err)
+}
+
+// RequestMessages lists a fulfilment order's request history, oldest first.
+func (s *Orders) RequestMessages(ctx context.Context, tenantID, foID string) ([]order.RequestMessage, error) {
+	const op = "store.RequestMessages"
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, fulfillment_order_id, kind, request_status, reason, message, actor, created_at
+		FROM fulfillment_order_messages WHERE tenant_id = $1 AND fulfillment_order_id = $2 ORDER BY created_at, id`, tenantID, foID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	out := []order.RequestMessage{}
+	for rows.Next() {
+		var m order.RequestMessage
+		if err := rows.Scan(&m.ID, &m.FulfillmentOrderID, &m.Kind, &m.RequestStatus, &m.Reason, &m.Message, &m.Actor, &m.CreatedAt); err != nil {
+			return nil, wrap(op, err)
+		}
+		m.CreatedAt = m.CreatedAt.UTC()
+		out = append(out, m)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// DueRequests lists fulfilment orders with dispatcher work due at now,
+// oldest first; a request waits while its fulfilment order or its order is
+// on hold (cancellations and polls do not).
+func (s *Orders) DueRequests(ctx context.Context, now time.Time, limit int) ([][2]string, error) {
+	const op = "store.DueRequests"
+	rows, err := s.db.R.QueryContext(ctx, `SELECT f.tenant_id, f.id FROM fulfillment_orders f
+		WHERE f.pending <> '' AND (f.next_attempt_at IS NULL OR f.next_attempt_at <= $1)
+		  AND (f.pending <> 'request' OR f.status <> 'ON_HOLD'
+		       AND NOT EXISTS (SELECT 1 FROM order_holds h WHERE h.order_id = f.order_id AND h.released_at IS NULL))
+		ORDER BY f.id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var r [2]string
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, r)
 	}
 	return out, wrap(op, rows.Err())
 }

@@ -1,0 +1,396 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/dispatch"
+	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/testenv"
+	"github.com/waybill/waybill/internal/webhook"
+)
+
+// fake3PL is a 3PL speaking the generic protocol: it verifies each
+// request's signature with the secret it was given and keeps the requests.
+type fake3PL struct {
+	t      *testing.T
+	srv    *httptest.Server
+	mu     sync.Mutex
+	secret string
+	got    []dispatch.Request
+	ids    []string
+	stock  map[string]int64
+	status int // answer to notifications; 0 means 200
+}
+
+func newFake3PL(t *testing.T) *fake3PL {
+	f := &fake3PL{t: t, stock: map[string]int64{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if err := webhook.Verify([]string{f.secret}, r.Header, body, time.Now(), 0); err != nil {
+			t.Errorf("%s %s: signature does not verify: %v", r.Method, r.URL.Path, err)
+			http.Error(w, "bad signature", 401)
+			return
+		}
+		switch {
+		case r.Method == "POST" && r.URL.Path == "/fulfillment/fulfillment_order_notification":
+			if f.status != 0 {
+				w.WriteHeader(f.status)
+				return
+			}
+			var req dispatch.Request
+			if err := json.Unmarshal(body, &req); err != nil {
+				t.Errorf("request body: %v", err)
+			}
+			f.got = append(f.got, req)
+			f.ids = append(f.ids, r.Header.Get("webhook-id"))
+		case r.Method == "GET" && r.URL.Path == "/fulfillment/fetch_stock":
+			json.NewEncoder(w).Encode(f.stock)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fake3PL) requests() []dispatch.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]dispatch.Request(nil), f.got...)
+}
+
+func allowPrivate(c *config.Config) { c.AllowPrivateWebhookURLs = true }
+
+// onHand reads one balance.
+func onHand(t *testing.T, a *testenv.App, tenantID, sku, facilityID string) inventory.Level {
+	t.Helper()
+	ls, _, err := a.Inventory.Levels(context.Background(), tenantID, inventory.LevelFilter{SKU: sku, FacilityID: facilityID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out inventory.Level
+	for _, l := range ls {
+		out.OnHand += l.OnHand
+		out.Reserved += l.Reserved
+	}
+	return out
+}
+
+// The issue's proof: an order split between the own warehouse and a 3PL
+// becomes two fulfilment orders; the 3PL's callback receives a verifiable
+// request, it accepts and fulfils with tracking, the warehouse fulfils its
+// part, and the order ends fulfilled with stock down by exactly what
+// shipped.
+func TestThreePLHandshakeEndToEnd(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e, allowPrivate)
+		ctx := context.Background()
+		ten, key := a.Tenant("Shop")
+		tpl := newFake3PL(t)
+		must := func(r testenv.Response, code int) testenv.Response {
+			t.Helper()
+			if r.Code != code {
+				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+			}
+			return r
+		}
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "MUG", "name": "Mug"}), 201)
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "TENT", "name": "Tent"}), 201)
+		var den, eu struct {
+			ID             string
+			CallbackSecret string `json:"callback_secret"`
+		}
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own"}), 201).JSON(t, &den)
+		// A bad callback URL is refused and creates nothing.
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "callback_url": "ftp://x"}), 422)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "callback_url": tpl.srv.URL + "/fulfillment/",
+			"fetch_stock": true}), 201).JSON(t, &eu)
+		if eu.CallbackSecret == "" {
+			t.Fatal("no callback secret in the answer")
+		}
+		tpl.secret = eu.CallbackSecret
+		var again map[string]any
+		must(a.Do("GET", "/api/v1/facilities/"+eu.ID, key, nil), 200).JSON(t, &again)
+		if again["callback_secret"] != nil {
+			t.Fatalf("the secret is shown again: %v", again)
+		}
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": "DEN", "quantity": 10, "kind": "receive"}), 201)
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 5, "kind": "receive"}), 201)
+
+		var o order.Doc
+		must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": "E2E-1", "currency": "USD", "customer": map[string]any{"name": "Ada", "email": "ada@example.com"},
+			"shipping_address": map[string]any{"name": "Ada Lovelace", "line1": "1 Main St", "city": "Boulder", "region": "CO", "postal_code": "80302", "country": "US"},
+			"shipping_lines":   []map[string]any{{"title": "Express", "price": "9.00"}},
+			"lines":            []map[string]any{{"sku": "MUG", "quantity": 3, "unit_price": "10.00"}, {"sku": "TENT", "quantity": 2, "unit_price": "100.00"}}}), 201).JSON(t, &o)
+
+		// The fulfilment orders exist as soon as the stock is reserved.
+		var list struct{ Items []order.FulfillmentOrderDoc }
+		list.Items = nil
+		must(a.Do("GET", "/api/v1/fulfillment-orders?request_status=UNSUBMITTED", key, nil), 200).JSON(t, &list)
+		if len(list.Items) != 1 || list.Items[0].Facility != "EU1" || list.Items[0].Pending != "request" {
+			t.Fatalf("unsubmitted: %+v", list.Items)
+		}
+		euFO := list.Items[0].ID
+		list.Items = nil
+		must(a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &list)
+		var denFO string
+		for _, f := range list.Items {
+			if f.Facility == "DEN" {
+				denFO = f.ID
+				if f.RequestStatus != "" {
+					t.Fatalf("own facility has a request status: %+v", f)
+				}
+			}
+		}
+
+		// The dispatcher sends the 3PL its request, signed; a failure is
+		// kept and tried again.
+		tpl.status = 503
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var fo order.FulfillmentOrderDoc
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+euFO, key, nil), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestUnsubmitted || fo.Attempts != 1 || fo.LastError == "" || fo.NextAttemptAt == nil {
+			t.Fatalf("after a failed send: %+v", fo)
+		}
+		tpl.status = 0
+		a.Orders.SetClock(func() time.Time { return time.Now().UTC().Add(2 * time.Minute) })
+		a.Dispatch.SetClock(func() time.Time { return time.Now().UTC().Add(2 * time.Minute) })
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := tpl.requests()
+		if len(got) != 1 {
+			t.Fatalf("3PL got %d requests", len(got))
+		}
+		r := got[0]
+		if r.Kind != "FULFILLMENT_REQUEST" || r.Facility != "EU1" || r.FulfillmentOrder.ID != euFO || r.FulfillmentOrder.OrderNumber != o.Number ||
+			len(r.FulfillmentOrder.Lines) != 1 || r.FulfillmentOrder.Lines[0].SKU != "TENT" || r.FulfillmentOrder.Lines[0].Quantity != 2 ||
+			r.FulfillmentOrder.Destination.City != "Boulder" || r.FulfillmentOrder.Destination.Email != "ada@example.com" ||
+			r.FulfillmentOrder.ShippingMethod.Speed != "priority" || r.Actions["accept"] == "" {
+			t.Fatalf("request: %+v", r)
+		}
+		// Nothing more is sent once it is submitted.
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(tpl.requests()); n != 1 {
+			t.Fatalf("sent again: %d", n)
+		}
+
+		// The 3PL answers with a key restricted to its facility.
+		var k struct{ Key string }
+		must(a.Do("POST", "/api/v1/facilities/"+eu.ID+"/api-keys", key, map[string]any{"name": "EU1"}), 201).JSON(t, &k)
+		tplKey := k.Key
+		list.Items = nil
+		must(a.Do("GET", "/api/v1/fulfillment-orders", tplKey, nil), 200).JSON(t, &list)
+		if len(list.Items) != 1 || list.Items[0].ID != euFO || list.Items[0].RequestStatus != order.RequestSubmitted {
+			t.Fatalf("3PL list: %+v", list.Items)
+		}
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+denFO, tplKey, nil), 404)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+denFO+"/fulfill", tplKey, map[string]any{}), 404)
+		must(a.Do("GET", "/api/v1/orders", tplKey, nil), 403)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+euFO+"/move", tplKey, map[string]any{"facility": "DEN"}), 403)
+
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+euFO+"/accept", tplKey, map[string]any{"message": "will ship today"}), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestAccepted {
+			t.Fatalf("accepted: %+v", fo)
+		}
+		var shipped struct {
+			FulfillmentOrder order.FulfillmentOrderDoc `json:"fulfillment_order"`
+			Shipment         order.ShipmentDoc
+		}
+		body := map[string]any{"carrier": "DHL", "tracking_number": "JD0001", "tracking_url": "https://dhl.example/JD0001", "shipment_id": "3pl-shp-1"}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+euFO+"/fulfill", tplKey, body), 201).JSON(t, &shipped)
+		if shipped.FulfillmentOrder.Status != order.FulfillmentClosed || shipped.Shipment.TrackingNumber != "JD0001" {
+			t.Fatalf("3PL fulfil: %+v", shipped)
+		}
+		// The 3PL reporting the same shipment again records nothing new.
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+euFO+"/fulfill", tplKey, body), 409)
+
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+denFO+"/fulfill", key, map[string]any{"carrier": "UPS", "tracking_number": "1Z1"}), 201)
+		must(a.Do("GET", "/api/v1/orders/"+o.ID, key, nil), 200).JSON(t, &o)
+		if o.FulfillmentStatus != "fulfilled" || o.Status != "closed" {
+			t.Fatalf("order: %s %s", o.Status, o.FulfillmentStatus)
+		}
+		if l := onHand(t, a, ten.ID, "MUG", den.ID); l.OnHand != 7 || l.Reserved != 0 {
+			t.Fatalf("MUG at DEN: %+v", l)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.OnHand != 3 || l.Reserved != 0 {
+			t.Fatalf("TENT at EU1: %+v", l)
+		}
+		var hist struct {
+			Items []struct{ Kind, RequestStatus string }
+		}
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+euFO+"/requests", key, nil), 200).JSON(t, &hist)
+		var kinds []string
+		for _, m := range hist.Items {
+			kinds = append(kinds, m.Kind)
+		}
+		if len(kinds) != 2 || kinds[0] != "fulfillment_request" || kinds[1] != "accepted" {
+			t.Fatalf("history: %v", kinds)
+		}
+
+		// fetch_stock: the 3PL says it can sell 9 TENT; on hand follows.
+		tpl.stock = map[string]int64{"TENT": 9, "NOT-IN-CATALOGUE": 4}
+		var sync struct{ Reported, Unknown, Changed int }
+		must(a.Do("POST", "/api/v1/facilities/"+eu.ID+"/stock-sync", key, nil), 200).JSON(t, &sync)
+		if sync.Reported != 1 || sync.Unknown != 1 || sync.Changed != 1 {
+			t.Fatalf("stock sync: %+v", sync)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.OnHand != 9 {
+			t.Fatalf("TENT at EU1 after sync: %+v", l)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}
+
+// A rejected request re-sources the units at another allowed facility;
+// when none can take them all, the reservation stays and the order is held
+// with the reason. Nothing is lost or oversold.
+func TestThreePLRejectionResources(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e, allowPrivate)
+		ctx := context.Background()
+		ten, key := a.Tenant("Shop")
+		tpl := newFake3PL(t)
+		must := func(r testenv.Response, code int) testenv.Response {
+			t.Helper()
+			if r.Code != code {
+				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+			}
+			return r
+		}
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "TENT", "name": "Tent"}), 201)
+		var den, eu struct {
+			ID             string
+			CallbackSecret string `json:"callback_secret"`
+		}
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own"}), 201).JSON(t, &den)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "priority": 1,
+			"callback_url": tpl.srv.URL + "/fulfillment"}), 201).JSON(t, &eu)
+		tpl.secret = eu.CallbackSecret
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 4, "kind": "receive"}), 201)
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "DEN", "quantity": 2, "kind": "receive"}), 201)
+		var k struct{ Key string }
+		must(a.Do("POST", "/api/v1/facilities/"+eu.ID+"/api-keys", key, nil), 201).JSON(t, &k)
+
+		place := func(ext string) (order.Doc, string) {
+			t.Helper()
+			var o order.Doc
+			must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": ext, "currency": "USD", "customer": map[string]any{"name": "Ada"},
+				"lines": []map[string]any{{"sku": "TENT", "quantity": 2, "unit_price": "100.00"}}}), 201).JSON(t, &o)
+			var list struct{ Items []order.FulfillmentOrderDoc }
+			list.Items = nil
+			must(a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &list)
+			if len(list.Items) != 1 || list.Items[0].Facility != "EU1" {
+				t.Fatalf("%s placed at %+v", ext, list.Items)
+			}
+			if _, err := a.Dispatch.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return o, list.Items[0].ID
+		}
+
+		// First order: EU1 rejects, DEN has 2 → re-sourced there.
+		o1, fo1 := place("R-1")
+		var fo order.FulfillmentOrderDoc
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo1+"/reject", k.Key, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "damaged"}), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestRejected || fo.Status != order.FulfillmentClosed {
+			t.Fatalf("rejected: %+v", fo)
+		}
+		var list struct{ Items []order.FulfillmentOrderDoc }
+		list.Items = nil
+		must(a.Do("GET", "/api/v1/orders/"+o1.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &list)
+		var open []order.FulfillmentOrderDoc
+		for _, f := range list.Items {
+			if f.Status == order.FulfillmentOpen {
+				open = append(open, f)
+			}
+		}
+		if len(open) != 1 || open[0].Facility != "DEN" || open[0].Lines[0].Quantity != 2 {
+			t.Fatalf("after reject: %+v", list.Items)
+		}
+		must(a.Do("GET", "/api/v1/orders/"+o1.ID, key, nil), 200).JSON(t, &o1)
+		if len(o1.Holds) != 0 {
+			t.Fatalf("re-sourced order held: %+v", o1.Holds)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 0 {
+			t.Fatalf("EU1 still holds %+v", l)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", den.ID); l.Reserved != 2 {
+			t.Fatalf("DEN holds %+v", l)
+		}
+
+		// Second order: EU1 rejects, nowhere else has 2 → held, stock kept.
+		o2, fo2 := place("R-2")
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/reject", k.Key, map[string]any{"reason": "OTHER"}), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestRejected || fo.Status == order.FulfillmentClosed {
+			t.Fatalf("rejected without re-sourcing: %+v", fo)
+		}
+		must(a.Do("GET", "/api/v1/orders/"+o2.ID, key, nil), 200).JSON(t, &o2)
+		if len(o2.Holds) != 1 || o2.Holds[0].Reason != "OTHER" || o2.Lines[0].Reserved != 2 {
+			t.Fatalf("order after reject: holds %+v lines %+v", o2.Holds, o2.Lines)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 2 || l.OnHand != 4 {
+			t.Fatalf("EU1 after a reject with nowhere to go: %+v", l)
+		}
+		// Moving it to a facility without the stock is refused; nothing changes.
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/move", key, map[string]any{"facility": "DEN"}), 409)
+		// Stock arrives at DEN: the merchant moves it there.
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "DEN", "quantity": 2, "kind": "receive"}), 201)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/move", key, map[string]any{"facility": "DEN"}), 200).JSON(t, &fo)
+		if fo.Facility != "DEN" || len(fo.Lines) != 1 || fo.Lines[0].Quantity != 2 {
+			t.Fatalf("moved: %+v", fo)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 0 {
+			t.Fatalf("EU1 after move: %+v", l)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", den.ID); l.Reserved != 4 || l.OnHand != 4 {
+			t.Fatalf("DEN after move: %+v", l)
+		}
+
+		// Cancellation: a third order goes to EU1, is accepted, then the
+		// merchant cancels; the 3PL is asked and agrees.
+		_, fo3 := place("R-3")
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept", k.Key, nil), 200)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/cancel", key, nil), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestCancellationRequest || fo.Pending != "cancel" {
+			t.Fatalf("cancel requested: %+v", fo)
+		}
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		reqs := tpl.requests()
+		if last := reqs[len(reqs)-1]; last.Kind != "CANCELLATION_REQUEST" || last.FulfillmentOrder.ID != fo3 {
+			t.Fatalf("last request: %+v", last)
+		}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept_cancellation", k.Key, nil), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentCancelled || fo.RequestStatus != order.RequestCancellationAccepted {
+			t.Fatalf("cancelled: %+v", fo)
+		}
+		// The replacement waits on hold at EU1 with the stock still reserved.
+		list.Items = nil
+		must(a.Do("GET", "/api/v1/fulfillment-orders?facility=EU1&status=ON_HOLD", key, nil), 200).JSON(t, &list)
+		if len(list.Items) != 1 || list.Items[0].Lines[0].Quantity != 2 || list.Items[0].RequestStatus != order.RequestUnsubmitted {
+			t.Fatalf("replacement: %+v", list.Items)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}

@@ -1,0 +1,699 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/id"
+	"github.com/waybill/waybill/internal/inventory"
+)
+
+// RequestStatus is where the request to a 3PL or dropship supplier for a
+// fulfilment order stands (Shopify's names).
+type RequestStatus string
+
+const (
+	RequestNone                 RequestStatus = "" // the merchant's own facility: nobody to ask
+	RequestUnsubmitted          RequestStatus = "UNSUBMITTED"
+	RequestSubmitted            RequestStatus = "SUBMITTED"
+	RequestAccepted             RequestStatus = "ACCEPTED"
+	RequestRejected             RequestStatus = "REJECTED"
+	RequestCancellationRequest  RequestStatus = "CANCELLATION_REQUESTED"
+	RequestCancellationAccepted RequestStatus = "CANCELLATION_ACCEPTED"
+	RequestCancellationRejected RequestStatus = "CANCELLATION_REJECTED"
+	RequestClosed               RequestStatus = "CLOSED"
+)
+
+// RequestStatuses lists every request status but none.
+var RequestStatuses = []RequestStatus{RequestUnsubmitted, RequestSubmitted, RequestAccepted, RequestRejected,
+	RequestCancellationRequest, RequestCancellationAccepted, RequestCancellationRejected, RequestClosed}
+
+// What the dispatcher has to do for a fulfilment order.
+const (
+	PendingRequest = "request" // send the fulfilment request
+	PendingCancel  = "cancel"  // send the cancellation request
+	PendingPoll    = "poll"    // ask the provider how it goes
+)
+
+// Events of the request handshake.
+const (
+	EventFulfillmentOrderCreated   = "fulfillment_order.created"
+	EventFulfillmentOrderAccepted  = "fulfillment_order.accepted"
+	EventFulfillmentOrderRejected  = "fulfillment_order.rejected"
+	EventFulfillmentOrderMoved     = "fulfillment_order.moved"
+	EventFulfillmentOrderHeld      = "fulfillment_order.held"
+	EventFulfillmentOrderReleased  = "fulfillment_order.released"
+	EventFulfillmentOrderCancelled = "fulfillment_order.cancelled"
+)
+
+// RequestMessage is one step of a fulfilment order's request history: a
+// request or cancellation sent, or an answer received.
+type RequestMessage struct {
+	ID                 string
+	FulfillmentOrderID string
+	Kind               string // fulfillment_request, cancellation_request, accepted, rejected, …
+	RequestStatus      RequestStatus
+	Reason             string
+	Message            string
+	Actor              string
+	CreatedAt          time.Time
+}
+
+// RequestTx is the request side of an order transaction.
+type RequestTx interface {
+	// SaveFulfillmentOrder stores every changeable field of fo.
+	SaveFulfillmentOrder(ctx context.Context, fo *FulfillmentOrder) error
+	AddRequestMessage(ctx context.Context, tenantID string, m RequestMessage) error
+	// ShipmentByExternalID finds a shipment a provider reported before.
+	ShipmentByExternalID(ctx context.Context, tenantID, foID, externalID string) (string, bool, error)
+}
+
+// kindOf reports which facilities are asked rather than worked by the
+// merchant: 3PLs and dropship suppliers.
+func asked(k inventory.FacilityKind) bool {
+	return k == inventory.ThreePL || k == inventory.Dropship
+}
+
+// FulfillmentAction is one change to a fulfilment order by the merchant,
+// the 3PL, or the dispatcher.
+type FulfillmentAction struct {
+	Kind        string // hold, release, cancel, accept, reject, submit, accept_cancellation, reject_cancellation
+	Reason      string // for hold and reject
+	Message     string
+	ProviderRef string // for the dispatcher's submitted
+}
+
+// Actions of FulfillmentAction.Kind.
+const (
+	ActionHold               = "hold"
+	ActionRelease            = "release"
+	ActionCancel             = "cancel"
+	ActionAccept             = "accept"
+	ActionReject             = "reject"
+	ActionSubmit             = "submit"
+	ActionAcceptCancellation = "accept_cancellation"
+	ActionRejectCancellation = "reject_cancellation"
+)
+
+// Act applies an action to a fulfilment order in one transaction with its
+// order, its history and events. A rejection re-sources the rejected units
+// at the other facilities the routing rules allow, all or nothing; when
+// they cannot all be placed the reservation stays where it is and the
+// order goes on hold with the reason, so nothing is lost or oversold.
+func (s *Service) Act(ctx context.Context, tenantID, foID string, a FulfillmentAction, actor string) (FulfillmentOrderView, error) {
+	const op = "order.Act"
+	var fe errs.FieldList
+	checkText(&fe, "reason", a.Reason, 200)
+	checkText(&fe, "message", a.Message, 2000)
+	if err := fe.Err(op); err != nil {
+		return FulfillmentOrderView{}, err
+	}
+	orderID, err := s.fulfillmentOrderOf(ctx, tenantID, foID)
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	var rs *resourcing
+	if a.Kind == ActionReject {
+		if rs, err = s.resourcingFor(ctx, tenantID, orderID); err != nil {
+			return FulfillmentOrderView{}, wrap(op, err)
+		}
+	}
+	var view FulfillmentOrderView
+	emit := EventUpdated
+	route := Route{}
+	if rs != nil {
+		route = rs.route
+	}
+	_, err = s.change(ctx, tenantID, orderID, route, &emit, func(tx Tx, o *Order) (bool, error) {
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
+		if err != nil {
+			return false, err
+		}
+		f, err := s.inv.Facility(ctx, tenantID, fo.FacilityID)
+		if err != nil {
+			return false, err
+		}
+		changed, evt, err := s.act(ctx, tx, o, &fo, f, a, rs, actor)
+		if err != nil || !changed {
+			if err == nil {
+				vs, verr := s.views(ctx, tx, o, []FulfillmentOrder{fo})
+				if verr == nil {
+					view = vs[0]
+				}
+				err = verr
+			}
+			return false, err
+		}
+		fo.UpdatedAt = s.now()
+		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+			return false, err
+		}
+		if err := s.openFulfillmentOrders(ctx, tx, tenantID, o.ID); err != nil {
+			return false, err
+		}
+		vs, err := s.views(ctx, tx, o, []FulfillmentOrder{fo})
+		if err != nil {
+			return false, err
+		}
+		view = vs[0]
+		if evt != "" {
+			if err := tx.Emit(ctx, tenantID, evt, "fulfillment_order", fo.ID, map[string]any{"fulfillment_order": view.Doc()}); err != nil {
+				return false, err
+			}
+		}
+		return true, s.settleStockHold(ctx, tx, o)
+	})
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	return view, nil
+}
+
+func conflict(op, code, msg string) error {
+	return errs.WithCode(errs.E(op, errs.Conflict, msg), code)
+}
+
+// act changes fo (and o) for a; it reports whether anything changed and
+// the event to emit.
+func (s *Service) act(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, f inventory.Facility, a FulfillmentAction, rs *resourcing, actor string) (bool, string, error) {
+	const op = "order.Act"
+	done := fo.Status == FulfillmentClosed || fo.Status == FulfillmentCancelled
+	note := func(kind, reason, msg string) error {
+		return tx.AddRequestMessage(ctx, o.TenantID, RequestMessage{ID: id.New("frm"), FulfillmentOrderID: fo.ID, Kind: kind,
+			RequestStatus: fo.RequestStatus, Reason: reason, Message: msg, Actor: actor, CreatedAt: s.now()})
+	}
+	timeline := func(msg string) error {
+		return s.event(ctx, tx, o, actor, "fulfillment_"+a.Kind, msg, map[string]any{"fulfillment_order_id": fo.ID})
+	}
+	switch a.Kind {
+	case ActionHold:
+		if done {
+			return false, "", conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
+		}
+		if fo.Status == FulfillmentOnHold {
+			return false, "", nil
+		}
+		fo.Status, fo.HoldReason = FulfillmentOnHold, strings.TrimSpace(a.Reason)
+		if fo.HoldReason == "" {
+			fo.HoldReason = "OTHER"
+		}
+		return true, EventFulfillmentOrderHeld, timeline("Fulfilment at " + f.Code + " held: " + fo.HoldReason)
+	case ActionRelease:
+		if fo.Status != FulfillmentOnHold {
+			return false, "", nil
+		}
+		fo.Status, fo.HoldReason = s.workingStatus(ctx, tx, o, fo), ""
+		if fo.RequestStatus == RequestUnsubmitted && fo.Pending == "" {
+			fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = PendingRequest, 0, nil, ""
+		}
+		return true, EventFulfillmentOrderReleased, timeline("Fulfilment at " + f.Code + " released")
+	case ActionSubmit:
+		if done {
+			return false, "", conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
+		}
+		if !asked(f.Kind) {
+			return false, "", conflict(op, "not_requested", f.Code+" is the merchant's own facility: there is nobody to send a request to")
+		}
+		switch fo.RequestStatus {
+		case RequestUnsubmitted, RequestRejected:
+		default:
+			return false, "", conflict(op, "request_status", "the request is "+string(fo.RequestStatus)+"; only an unsubmitted or rejected one can be sent again")
+		}
+		fo.RequestStatus = RequestUnsubmitted
+		fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = PendingRequest, 0, nil, ""
+		return true, "", note("submit", "", "Request queued to send to "+f.Code)
+	case ActionAccept:
+		switch fo.RequestStatus {
+		case RequestAccepted:
+			return false, "", nil
+		case RequestSubmitted, RequestUnsubmitted:
+		default:
+			return false, "", conflict(op, "request_status", "the request is "+string(fo.RequestStatus)+"; only a submitted request can be accepted")
+		}
+		if done {
+			return false, "", conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
+		}
+		fo.RequestStatus = RequestAccepted
+		if fo.Pending == PendingRequest {
+			fo.Pending = ""
+		}
+		if err := note("accepted", "", a.Message); err != nil {
+			return false, "", err
+		}
+		return true, EventFulfillmentOrderAccepted, timeline(f.Code + " accepted the fulfilment request")
+	case ActionReject:
+		switch fo.RequestStatus {
+		case RequestRejected:
+			return false, "", nil
+		case RequestSubmitted, RequestUnsubmitted, RequestAccepted:
+		default:
+			return false, "", conflict(op, "request_status", "the request is "+string(fo.RequestStatus)+"; only a submitted or accepted request can be rejected")
+		}
+		if done {
+			return false, "", conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
+		}
+		reason := strings.TrimSpace(a.Reason)
+		if reason == "" {
+			reason = "OTHER"
+		}
+		fo.RequestStatus, fo.Pending = RequestRejected, ""
+		if err := note("rejected", reason, a.Message); err != nil {
+			return false, "", err
+		}
+		why := f.Code + " rejected the fulfilment request: " + reason
+		if a.Message != "" {
+			why += " — " + a.Message
+		}
+		if err := timeline(why); err != nil {
+			return false, "", err
+		}
+		short, err := s.relocate(ctx, tx, o, fo, rs.without(fo.FacilityID), rs.items, actor)
+		if err != nil {
+			return false, "", err
+		}
+		if short != "" {
+			// Nowhere else has it all: keep the stock where it is and let
+			// the merchant decide (move, submit again, or cancel).
+			if o.HasHold(OtherHold) {
+				return true, EventFulfillmentOrderRejected, nil
+			}
+			return true, EventFulfillmentOrderRejected, s.addHold(ctx, tx, o, OtherHold, why+"; no other facility can take "+short, "system")
+		}
+		fo.Status = FulfillmentClosed
+		return true, EventFulfillmentOrderRejected, s.event(ctx, tx, o, "system", "rerouted", "Re-sourced away from "+f.Code, nil)
+	case ActionCancel:
+		if done {
+			return false, "", nil
+		}
+		switch fo.RequestStatus {
+		case RequestCancellationRequest:
+			return false, "", nil
+		case RequestSubmitted, RequestAccepted, RequestCancellationRejected:
+			fo.RequestStatus, fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = RequestCancellationRequest, PendingCancel, 0, nil, ""
+			if err := note("cancellation_request", "", a.Message); err != nil {
+				return false, "", err
+			}
+			return true, "", timeline("Cancellation requested from " + f.Code)
+		}
+		return true, EventFulfillmentOrderCancelled, s.cancelFulfillmentOrder(ctx, tx, o, fo, f, timeline)
+	case ActionAcceptCancellation:
+		if fo.RequestStatus == RequestCancellationAccepted || done {
+			return false, "", nil
+		}
+		if fo.RequestStatus != RequestCancellationRequest {
+			return false, "", conflict(op, "request_status", "no cancellation was requested (the request is "+string(fo.RequestStatus)+")")
+		}
+		fo.RequestStatus, fo.Pending = RequestCancellationAccepted, ""
+		if err := note("cancellation_accepted", "", a.Message); err != nil {
+			return false, "", err
+		}
+		return true, EventFulfillmentOrderCancelled, s.cancelFulfillmentOrder(ctx, tx, o, fo, f, timeline)
+	case ActionRejectCancellation:
+		if fo.RequestStatus == RequestCancellationRejected {
+			return false, "", nil
+		}
+		if fo.RequestStatus != RequestCancellationRequest {
+			return false, "", conflict(op, "request_status", "no cancellation was requested (the request is "+string(fo.RequestStatus)+")")
+		}
+		fo.RequestStatus, fo.Pending = RequestCancellationRejected, ""
+		if err := note("cancellation_rejected", a.Reason, a.Message); err != nil {
+			return false, "", err
+		}
+		return true, "", timeline(f.Code + " refused to cancel: " + strings.TrimSpace(a.Reason+" "+a.Message))
+	}
+	return false, "", errs.InvalidFields(op, errs.FieldError{Field: "action", Message: "unknown action", Value: a.Kind})
+}
+
+// cancelFulfillmentOrder closes fo as cancelled. What it still held stays
+// reserved at the facility for a replacement fulfilment order (Shopify's
+// rule), which waits on hold at a 3PL or supplier so it is not sent again
+// before the merchant moves or releases it.
+func (s *Service) cancelFulfillmentOrder(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, f inventory.Facility, timeline func(string) error) error {
+	fo.Status = FulfillmentCancelled
+	if fo.RequestStatus == RequestSubmitted || fo.RequestStatus == RequestAccepted || fo.RequestStatus == RequestUnsubmitted {
+		fo.RequestStatus = RequestClosed
+	}
+	fo.Pending = ""
+	if err := tx.SaveFulfillmentOrder(ctx, fo); err != nil {
+		return err
+	}
+	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
+	if err != nil {
+		return err
+	}
+	left := false
+	for k, h := range hs {
+		if k[0] == fo.FacilityID && len(h) > 0 {
+			left = true
+		}
+	}
+	if left {
+		now := s.now()
+		r := FulfillmentOrder{ID: id.New("ffo"), TenantID: o.TenantID, OrderID: o.ID, FacilityID: fo.FacilityID, Status: FulfillmentOpen, CreatedAt: now, UpdatedAt: now}
+		if asked(f.Kind) {
+			r.Status, r.HoldReason, r.RequestStatus = FulfillmentOnHold, "replaces a cancelled fulfilment order: move it or release it to send it again", RequestUnsubmitted
+		}
+		if err := tx.InsertFulfillmentOrder(ctx, &r); err != nil {
+			return err
+		}
+	}
+	return timeline("Fulfilment at " + f.Code + " cancelled")
+}
+
+// workingStatus is OPEN or IN_PROGRESS, as fo has shipped something.
+func (s *Service) workingStatus(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder) FulfillmentOrderStatus {
+	shipped, err := tx.Shipped(ctx, o.TenantID, o.ID)
+	if err == nil {
+		for k, n := range shipped {
+			if k[0] == fo.ID && n > 0 {
+				return FulfillmentInProgress
+			}
+		}
+	}
+	return FulfillmentOpen
+}
+
+// resourcing is what re-sourcing an order needs, read before its
+// transaction: its items, the candidate facilities and the routing rules'
+// answer for it.
+type resourcing struct {
+	items      map[string]inventory.Item
+	facilities []inventory.Facility
+	route      Route
+}
+
+func (s *Service) resourcingFor(ctx context.Context, tenantID, orderID string) (*resourcing, error) {
+	cur, err := s.store.Get(ctx, tenantID, orderID)
+	if err != nil {
+		return nil, err
+	}
+	var skus []string
+	for _, l := range cur.Lines {
+		skus = append(skus, l.SKU)
+	}
+	rs := &resourcing{}
+	if rs.items, err = s.inv.Items(ctx, tenantID, skus); err != nil {
+		return nil, err
+	}
+	if rs.facilities, err = s.inv.Candidates(ctx, tenantID); err != nil {
+		return nil, err
+	}
+	if rs.route, err = s.route(ctx, &cur, rs.facilities); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// without is the route with one facility taken out for every SKU.
+func (rs *resourcing) without(facilityID string) Route {
+	r := Route{BySKU: map[string][]string{}}
+	for sku := range rs.items {
+		for _, f := range rs.route.facilitiesFor(sku, rs.facilities) {
+			if f.ID != facilityID {
+				r.BySKU[sku] = append(r.BySKU[sku], f.ID)
+			}
+		}
+		if r.BySKU[sku] == nil {
+			r.BySKU[sku] = []string{}
+		}
+	}
+	return r
+}
+
+// only is the route that allows one facility for every SKU.
+func (rs *resourcing) only(facilityID string) Route {
+	r := Route{BySKU: map[string][]string{}}
+	for sku := range rs.items {
+		r.BySKU[sku] = []string{facilityID}
+	}
+	return r
+}
+
+// relocate moves what fo's facility holds for o to the facilities route
+// allows, with the sourcing optimiser, all or nothing: when some units
+// cannot be placed it changes nothing and says which ("2 of SKU-1").
+func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, route Route, items map[string]inventory.Item, actor string) (string, error) {
+	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
+	if err != nil {
+		return "", err
+	}
+	// A stand-in order holding just the units to move.
+	tmp := Order{TenantID: o.TenantID}
+	held := map[string]int64{}
+	for _, l := range o.Lines {
+		var q int64
+		for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
+			q += h.units
+		}
+		held[l.ID] = q
+		tmp.Lines = append(tmp.Lines, Line{ID: l.ID, SKU: l.SKU, Quantity: q})
+	}
+	var facilities []inventory.Facility
+	seen := map[string]bool{}
+	for _, ids := range route.BySKU {
+		for _, fid := range ids {
+			if !seen[fid] {
+				seen[fid] = true
+				f, err := s.inv.Facility(ctx, o.TenantID, fid)
+				if err != nil {
+					return "", err
+				}
+				facilities = append(facilities, f)
+			}
+		}
+	}
+	slices.SortFunc(facilities, func(a, b inventory.Facility) int {
+		if a.Priority != b.Priority {
+			return a.Priority - b.Priority
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	levels, err := s.lockStock(ctx, tx, o.TenantID, tmp.Lines, items, facilities)
+	if err != nil {
+		return "", err
+	}
+	plan := route.plan(&tmp, items, facilities, levels)
+	var short []string
+	for i, l := range tmp.Lines {
+		var placed int64
+		for _, p := range plan[i] {
+			placed += p.quantity
+		}
+		if placed < l.Quantity {
+			short = append(short, fmt.Sprintf("%d of %s", l.Quantity-placed, l.SKU))
+		}
+	}
+	if len(short) > 0 {
+		return strings.Join(short, ", "), nil
+	}
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		if held[l.ID] == 0 {
+			continue
+		}
+		for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
+			if err := s.inv.CloseIn(ctx, tx, o.TenantID, h.reservationID, inventory.Released, actor); err != nil {
+				return "", err
+			}
+		}
+		l.Reserved -= held[l.ID]
+		for _, p := range plan[i] {
+			if err := s.allocateAt(ctx, tx, o.TenantID, l, items, p.facility, p.quantity, actor); err != nil {
+				return "", err
+			}
+		}
+		l.Backordered = max(l.Open()-l.Reserved, 0)
+	}
+	return "", nil
+}
+
+// Move sends what a fulfilment order still holds to another facility, all
+// or nothing: the stock is reserved there and released here in one
+// transaction, and the fulfilment order closes (a new one opens at the
+// destination, or the one open there grows). A request already with a 3PL
+// must be cancelled first.
+func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode, actor string) (FulfillmentOrderView, error) {
+	const op = "order.Move"
+	dest, err := s.inv.FacilityByCode(ctx, tenantID, strings.TrimSpace(facilityCode))
+	if err != nil {
+		if errs.Is(errs.NotExist, err) {
+			return FulfillmentOrderView{}, errs.InvalidFields(op, errs.FieldError{Field: "facility", Message: "no facility has this code", Value: facilityCode})
+		}
+		return FulfillmentOrderView{}, err
+	}
+	if !dest.Active {
+		return FulfillmentOrderView{}, errs.InvalidFields(op, errs.FieldError{Field: "facility", Message: "the facility is inactive", Value: facilityCode})
+	}
+	orderID, err := s.fulfillmentOrderOf(ctx, tenantID, foID)
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	rs, err := s.resourcingFor(ctx, tenantID, orderID)
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	var view FulfillmentOrderView
+	emit := EventUpdated
+	_, err = s.change(ctx, tenantID, orderID, rs.only(dest.ID), &emit, func(tx Tx, o *Order) (bool, error) {
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case fo.FacilityID == dest.ID:
+			return false, errs.InvalidFields(op, errs.FieldError{Field: "facility", Message: "the fulfilment order is at this facility already", Value: facilityCode})
+		case fo.Status == FulfillmentClosed || fo.Status == FulfillmentCancelled:
+			return false, conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
+		case fo.RequestStatus == RequestSubmitted || fo.RequestStatus == RequestAccepted || fo.RequestStatus == RequestCancellationRequest || fo.RequestStatus == RequestCancellationRejected:
+			return false, conflict(op, "request_status", "the request is "+string(fo.RequestStatus)+" at the facility; cancel it first")
+		case o.Status != Open:
+			return false, conflict(op, "order_not_open", "the order is "+string(o.Status))
+		}
+		from, err := s.inv.Facility(ctx, tenantID, fo.FacilityID)
+		if err != nil {
+			return false, err
+		}
+		short, err := s.relocate(ctx, tx, o, &fo, rs.only(dest.ID), rs.items, actor)
+		if err != nil {
+			return false, err
+		}
+		if short != "" {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, errs.FieldError{Field: "facility", Message: dest.Code + " has not got " + short + " available", Value: facilityCode},
+				dest.Code+" has not got "+short+" available"), "insufficient_stock")
+		}
+		fo.Status, fo.Pending, fo.UpdatedAt = FulfillmentClosed, "", s.now()
+		if fo.RequestStatus != RequestNone && fo.RequestStatus != RequestRejected {
+			fo.RequestStatus = RequestClosed
+		}
+		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+			return false, err
+		}
+		if err := s.openFulfillmentOrders(ctx, tx, tenantID, o.ID); err != nil {
+			return false, err
+		}
+		if err := s.event(ctx, tx, o, actor, "fulfillment_moved", "Fulfilment moved from "+from.Code+" to "+dest.Code, map[string]any{"fulfillment_order_id": fo.ID}); err != nil {
+			return false, err
+		}
+		fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: o.ID, FacilityID: dest.ID, Limit: 100})
+		if err != nil {
+			return false, err
+		}
+		var moved FulfillmentOrder
+		for _, x := range fos {
+			if x.Status != FulfillmentClosed && x.Status != FulfillmentCancelled {
+				moved = x
+			}
+		}
+		vs, err := s.views(ctx, tx, o, []FulfillmentOrder{moved})
+		if err != nil {
+			return false, err
+		}
+		view = vs[0]
+		if err := tx.Emit(ctx, tenantID, EventFulfillmentOrderMoved, "fulfillment_order", fo.ID, map[string]any{"fulfillment_order_id": fo.ID, "moved_to": view.Doc()}); err != nil {
+			return false, err
+		}
+		return true, s.settleStockHold(ctx, tx, o)
+	})
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	return view, nil
+}
+
+// RequestHistory lists a fulfilment order's requests and answers, oldest
+// first.
+func (s *Service) RequestHistory(ctx context.Context, tenantID, foID string) ([]RequestMessage, error) {
+	if _, err := s.fulfillmentOrderOf(ctx, tenantID, foID); err != nil {
+		return nil, wrap("order.RequestHistory", err)
+	}
+	return s.store.RequestMessages(ctx, tenantID, foID)
+}
+
+// DueRequests lists fulfilment orders (tenant, id) the dispatcher has work
+// for now, oldest first.
+func (s *Service) DueRequests(ctx context.Context, limit int) ([][2]string, error) {
+	return s.store.DueRequests(ctx, s.now(), limit)
+}
+
+// Sent records that the dispatcher did fo's pending work: a request sent
+// (SUBMITTED, with the provider's reference) or a cancellation sent. next
+// is what is pending after (PendingPoll for providers that are asked how
+// it goes, else nothing).
+func (s *Service) Sent(ctx context.Context, tenantID, foID, did, ref, next, actor string) error {
+	return s.dispatched(ctx, tenantID, foID, func(tx Tx, fo *FulfillmentOrder) (string, string, error) {
+		if fo.Pending != did {
+			return "", "", nil // something else happened meanwhile
+		}
+		fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = next, 0, nil, ""
+		if ref != "" {
+			fo.ProviderRef = ref
+		}
+		switch did {
+		case PendingRequest:
+			if fo.RequestStatus == RequestUnsubmitted {
+				fo.RequestStatus = RequestSubmitted
+			}
+			return "fulfillment_request", "Request sent", nil
+		case PendingCancel:
+			return "cancellation_request_sent", "Cancellation request sent", nil
+		}
+		return "", "", nil
+	}, actor)
+}
+
+// Failed records that the dispatcher could not do fo's pending work; it is
+// tried again at retry.
+func (s *Service) Failed(ctx context.Context, tenantID, foID string, cause error, retry time.Time) error {
+	return s.dispatched(ctx, tenantID, foID, func(tx Tx, fo *FulfillmentOrder) (string, string, error) {
+		fo.Attempts++
+		fo.NextAttemptAt = &retry
+		fo.LastError = cause.Error()
+		if len(fo.LastError) > 1000 {
+			fo.LastError = fo.LastError[:1000]
+		}
+		return "", "", nil
+	}, "system")
+}
+
+// Polled records that a provider was asked how fo goes; it is asked again
+// at next (no more when next is zero).
+func (s *Service) Polled(ctx context.Context, tenantID, foID string, next time.Time) error {
+	return s.dispatched(ctx, tenantID, foID, func(tx Tx, fo *FulfillmentOrder) (string, string, error) {
+		if fo.Pending != PendingPoll {
+			return "", "", nil
+		}
+		fo.Attempts, fo.LastError = 0, ""
+		if next.IsZero() {
+			fo.Pending, fo.NextAttemptAt = "", nil
+		} else {
+			fo.NextAttemptAt = &next
+		}
+		return "", "", nil
+	}, "system")
+}
+
+func (s *Service) dispatched(ctx context.Context, tenantID, foID string, fn func(tx Tx, fo *FulfillmentOrder) (kind, msg string, err error), actor string) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
+		if err != nil {
+			return err
+		}
+		kind, msg, err := fn(tx, &fo)
+		if err != nil {
+			return err
+		}
+		fo.UpdatedAt = s.now()
+		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+			return err
+		}
+		if kind == "" {
+			return nil
+		}
+		return tx.AddRequestMessage(ctx, tenantID, RequestMessage{ID: id.New("frm"), FulfillmentOrderID: fo.ID, Kind: kind,
+			RequestStatus: fo.RequestStatus, Message: msg, Actor: actor, CreatedAt: s.now()})
+	})
+}
