@@ -20,6 +20,7 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/costs"
 	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/httpapi"
 	"github.com/waybill/waybill/internal/inventory"
@@ -44,6 +45,7 @@ type App struct {
 	Channels  *channels.Service
 	Routing   *routing.Service
 	Dispatch  *dispatch.Service
+	Costs     *costs.Service
 	Jobs      *store.Jobs
 	Runner    *job.Runner
 	API       *httpapi.API
@@ -88,13 +90,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.sessions = store.NewSessions(db)
 	a.wireBackground()
 	a.wireChannels()
+	a.Costs = costs.NewService(store.NewCosts(db))
 	a.wireDispatch()
 	if err := a.wireMail(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.API = httpapi.New(httpapi.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Notify: a.Notify, Orders: a.Orders, Channels: a.Channels, Routing: a.Routing,
-		Dispatch: a.Dispatch, Idempotency: a.idem, Wake: a.Runner.Wake})
+		Dispatch: a.Dispatch, Costs: a.Costs, Idempotency: a.idem, Wake: a.Runner.Wake})
 	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions,
 		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake,
 		Orders: a.Orders, Channels: a.Channels, Views: store.NewViews(db), Routing: a.Routing})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/job"
+	"github.com/waybill/waybill/internal/provider/shipbob"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/webhook"
 )
@@ -22,7 +23,12 @@ func (a *App) wireDispatch() {
 	policy := webhook.Policy{AllowPrivate: a.Config.AllowPrivateWebhookURLs}
 	a.Dispatch = dispatch.NewService(store.NewDispatch(a.DB), a.Orders, a.Inventory, policy.Client(30*time.Second))
 	a.Dispatch.CheckURL = policy.CheckURL
-	a.Dispatch.BaseURL = a.Config.PublicURL
+	a.Dispatch.BaseURL = (&mailer{a: a}).dashboardURL()
+	a.Dispatch.Costs = a.Costs
+	a.Dispatch.Merchant = func(ctx context.Context, tenantID string) (string, string, error) {
+		t, err := a.Auth.Tenant(ctx, tenantID)
+		return t.Name, t.Currency, err
+	}
 	registerProviders(a.Dispatch)
 	a.Runner.Handle(jobDispatch, 1, 5*time.Minute, func(ctx context.Context, j job.Job) error {
 		n, err := a.Dispatch.Run(ctx)
@@ -45,4 +51,6 @@ func (a *App) wireDispatch() {
 }
 
 // registerProviders installs the 3PL adapters this build has.
-func registerProviders(d *dispatch.Service) {}
+func registerProviders(d *dispatch.Service) {
+	d.Register(dispatch.ShipBob, dispatch.Adapter(shipbob.New))
+}

@@ -39,6 +39,7 @@ func (a *App) wireMail() error {
 		if m.sender, err = wbmail.NewSender(c); err != nil {
 			return err
 		}
+		a.Dispatch.Mail = m.sender.Send // purchase orders to dropship suppliers
 	}
 	a.Runner.Handle(notify.JobEmail, 8, 2*time.Minute, m.handle)
 	return nil

@@ -67,6 +67,9 @@ type Store interface {
 	DeleteConnection(ctx context.Context, tenantID, facilityID string) error
 	// StockConnections lists every tenant's connections that pull stock.
 	StockConnections(ctx context.Context) ([]Connection, error)
+	// FulfillmentOrderTenant reads which tenant a fulfilment order is of
+	// (the supplier portal knows only the fulfilment order).
+	FulfillmentOrderTenant(ctx context.Context, foID string) (string, error)
 }
 
 // ConnectionInput is what people write to connect a facility.

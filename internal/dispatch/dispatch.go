@@ -10,16 +10,35 @@ import (
 	"sync"
 	"time"
 
+	"github.com/waybill/waybill/internal/costs"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/mail"
 	"github.com/waybill/waybill/internal/order"
 	"github.com/waybill/waybill/internal/provider"
 	"github.com/waybill/waybill/internal/webhook"
 )
 
 // ProviderFunc builds a provider adapter from a connection's settings and
-// secrets (merged); it fails with field errors when they are wrong.
-type ProviderFunc func(settings map[string]any) (provider.Provider, error)
+// secrets (merged) and the HTTP client to call it with; it fails with field
+// errors when they are wrong.
+type ProviderFunc func(settings map[string]any, hc *http.Client) (provider.Provider, error)
+
+// Adapter is the ProviderFunc of an adapter with a Config C built by
+// build: the settings decode into C (field errors are named as they are)
+// and must pass C's Validate.
+func Adapter[C interface{ Validate() error }, P provider.Provider](build func(C, *http.Client) P) ProviderFunc {
+	return func(settings map[string]any, hc *http.Client) (provider.Provider, error) {
+		var cfg C
+		if err := decode(settings, &cfg); err != nil {
+			return nil, errs.InvalidFields("dispatch.Adapter", errs.FieldError{Field: "settings", Message: "does not fit the provider's settings: " + err.Error()})
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		return build(cfg, hc), nil
+	}
+}
 
 // Service connects facilities and dispatches their fulfilment orders.
 type Service struct {
@@ -35,19 +54,18 @@ type Service struct {
 	BaseURL string
 	// PollEvery is how often a provider is asked how an order goes.
 	PollEvery time.Duration
-	// Supplier sends dropship purchase orders; nil leaves them unsent.
-	Supplier SupplierSender
+	// Costs gives dropship suppliers' prices for purchase orders.
+	Costs *costs.Service
+	// Mail sends e-mail (purchase orders to suppliers); nil when no mail
+	// server is configured.
+	Mail func(ctx context.Context, m mail.Message) error
+	// Merchant names a tenant and its currency, for purchase orders.
+	Merchant func(ctx context.Context, tenantID string) (name, currency string, err error)
 	now      func() time.Time
 
 	providers map[Method]ProviderFunc
 	mu        sync.Mutex
 	built     map[string]provider.Provider // one adapter per configuration
-}
-
-// SupplierSender tells a dropship supplier of a purchase order or its
-// cancellation.
-type SupplierSender interface {
-	SendPurchaseOrder(ctx context.Context, c Connection, f inventory.Facility, r Request, cancel bool) error
 }
 
 // NewService returns a dispatcher over store; hc makes outbound calls (it
@@ -79,7 +97,7 @@ func (s *Service) adapter(c Connection) (provider.Provider, error) {
 	if p, ok := s.built[key]; ok {
 		return p, nil
 	}
-	p, err := fn(cfg)
+	p, err := fn(cfg, s.hc)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +110,7 @@ func (s *Service) checkProvider(m Method, cfg map[string]any) error {
 	if !ok {
 		return errs.InvalidFields("dispatch.Connect", errs.FieldError{Field: "method", Message: "this build has no " + string(m) + " adapter", Value: string(m)})
 	}
-	_, err := fn(cfg)
+	_, err := fn(cfg, s.hc)
 	return err
 }
 
@@ -251,10 +269,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 		}
 		return s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingRequest, ref, order.PendingPoll, actor)
 	case c.Method == Email:
-		if s.Supplier == nil {
-			return errors.New("no mail server is configured to send purchase orders")
-		}
-		if err := s.Supplier.SendPurchaseOrder(ctx, c, f, r, cancel); err != nil {
+		if err := s.sendPurchaseOrder(ctx, c, f, &o, r, cancel); err != nil {
 			return err
 		}
 		if c.CallbackURL != "" {

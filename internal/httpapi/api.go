@@ -18,6 +18,7 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/costs"
 	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/httpapi/docsui"
 	"github.com/waybill/waybill/internal/inventory"
@@ -49,6 +50,7 @@ type Deps struct {
 	Channels  *channels.Service
 	Routing   *routing.Service
 	Dispatch  *dispatch.Service
+	Costs     *costs.Service
 	// Wake tells the background workers there is new work (may be nil).
 	Wake        func()
 	Idempotency IdempotencyStore

@@ -34,6 +34,10 @@ func (a *API) routes() {
 	route(a, "POST /facilities/{id}/connection/rotate-secret", "settings:write", "rotate-facility-connection-secret", "Give a connection a new signing secret (shown once)", a.rotateConnectionSecret)
 	route(a, "POST /facilities/{id}/stock-sync", "inventory:write", "sync-facility-stock", "Pull a 3PL's stock now and book the differences as a count", a.syncFacilityStock)
 	route(a, "POST /facilities/{id}/api-keys", "settings:write", "create-facility-api-key", "Create the API key a 3PL answers with: it works only this facility's fulfilment orders (shown once)", a.createFacilityKey, created)
+	route(a, "GET /facilities/{id}/cost-profile", "analytics:read", "get-facility-cost-profile", "A facility's fulfilment fees", a.getCostProfile)
+	route(a, "PUT /facilities/{id}/cost-profile", "settings:write", "put-facility-cost-profile", "Set a facility's fulfilment fees", a.putCostProfile)
+	route(a, "GET /facilities/{id}/supplier-costs", "analytics:read", "list-supplier-costs", "A dropship supplier's prices per SKU", a.listSupplierCosts)
+	route(a, "PUT /facilities/{id}/supplier-costs", "settings:write", "put-supplier-costs", "Record a dropship supplier's prices (replacing those of the same SKUs), all or nothing", a.putSupplierCosts)
 	route(a, "GET /facilities/{id}/bins", "inventory:read", "list-bins", "List a facility's bins", a.listBins)
 	route(a, "POST /facilities/{id}/bins", "inventory:write", "create-bin", "Add a bin to a facility", a.createBin, created)
 	route(a, "GET /bins/{id}", "inventory:read", "get-bin", "Get a bin", a.getBin)
@@ -67,6 +71,8 @@ func (a *API) routes() {
 
 	// Fulfilment
 	route(a, "GET /orders/{id}/fulfillment-orders", "fulfillment:read", "list-order-fulfillment-orders", "An order's fulfilment orders, one per facility holding its stock", a.listOrderFulfillmentOrders)
+	route(a, "GET /orders/{id}/cost-estimate", "analytics:read", "get-order-cost-estimate", "What fulfilling an order costs, per fulfilment order (fees from cost profiles, supplier prices)", a.orderCostEstimate)
+	route(a, "GET /insights/fulfillment-costs", "analytics:read", "get-fulfillment-costs", "Self-fulfilment vs 3PL vs dropship: cost per month and per order at the merchant's volume (30 or 90 days) or at a given one", a.fulfillmentCosts)
 	route(a, "GET /fulfillment-orders", "fulfillment:read", "list-fulfillment-orders", "List fulfilment orders (a 3PL's key sees its facility's only)", a.listFulfillmentOrders)
 	route(a, "GET /fulfillment-orders/{id}", "fulfillment:read", "get-fulfillment-order", "Get a fulfilment order", a.getFulfillmentOrder)
 	route(a, "GET /fulfillment-orders/{id}/requests", "fulfillment:read", "list-fulfillment-order-requests", "A fulfilment order's request history: requests sent, answers received", a.fulfillmentOrderRequests)

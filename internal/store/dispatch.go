@@ -92,3 +92,9 @@ func (s *Dispatch) StockConnections(ctx context.Context) ([]dispatch.Connection,
 	}
 	return out, wrap(op, rows.Err())
 }
+
+func (s *Dispatch) FulfillmentOrderTenant(ctx context.Context, foID string) (string, error) {
+	var t string
+	err := s.db.R.QueryRowContext(ctx, `SELECT tenant_id FROM fulfillment_orders WHERE id = $1`, foID).Scan(&t)
+	return t, notFound("store.FulfillmentOrderTenant", "fulfillment order", err)
+}
