@@ -6,6 +6,7 @@ import (
 
 	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/job"
+	"github.com/waybill/waybill/internal/provider/amazonmcf"
 	"github.com/waybill/waybill/internal/provider/shipbob"
 	"github.com/waybill/waybill/internal/store"
 	"github.com/waybill/waybill/internal/webhook"
@@ -53,4 +54,5 @@ func (a *App) wireDispatch() {
 // registerProviders installs the 3PL adapters this build has.
 func registerProviders(d *dispatch.Service) {
 	d.Register(dispatch.ShipBob, dispatch.Adapter(shipbob.New))
+	d.Register(dispatch.AmazonMCF, dispatch.Adapter(amazonmcf.New))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/provider/amazonmcf/mcffake"
 	"github.com/waybill/waybill/internal/provider/shipbob/shipbobfake"
 	"github.com/waybill/waybill/internal/testenv"
 )
@@ -254,6 +255,73 @@ func TestDropshipPurchaseOrder(t *testing.T) {
 		}
 		if _, err := a.Dispatch.OpenPortal(ctx, fo.ID, token); err == nil {
 			t.Fatal("an old link still works after rotating the secret")
+		}
+	})
+}
+
+// Amazon MCF: the request becomes an MCF fulfilment order; Amazon marking
+// it Unfulfillable is a rejection, which re-sources the units elsewhere.
+func TestAmazonMCFFulfilment(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		mcf := mcffake.New()
+		defer mcf.Close()
+		mcf.SetStock("LAMP", 5)
+		a := testenv.NewApp(t, e, func(c *config.Config) { c.AllowPrivateWebhookURLs = true })
+		ctx := context.Background()
+		cfg := mcf.Config()
+		tenantID, _, o := setupShop(t, a, "3pl", "FBA", dispatch.ConnectionInput{Method: dispatch.AmazonMCF,
+			Settings: map[string]any{"region": cfg.Region, "marketplace_id": cfg.MarketplaceID, "client_id": cfg.ClientID, "endpoint": cfg.Endpoint, "token_url": cfg.TokenURL},
+			Secrets:  map[string]any{"client_secret": cfg.ClientSecret, "refresh_token": cfg.RefreshToken}})
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fo := onlyFO(t, a, tenantID, o.ID)
+		if fo.RequestStatus != order.RequestSubmitted || fo.ProviderRef == "" || fo.LastError != "" {
+			t.Fatalf("after submit: %+v", fo)
+		}
+		if err := mcf.Ship(fo.ProviderRef, "UPS", "1ZMCF0001"); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().UTC().Add(10 * time.Minute)
+		a.Orders.SetClock(func() time.Time { return later })
+		a.Dispatch.SetClock(func() time.Time { return later })
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := a.Orders.Get(ctx, tenantID, o.ID)
+		if got.Fulfillment != order.Fulfilled {
+			fo, _ := a.Orders.FulfillmentOrder(ctx, tenantID, fo.ID)
+			t.Fatalf("order %s; fulfilment order %+v", got.Fulfillment, fo)
+		}
+
+		// A second order Amazon cannot fulfil: rejected, and with no other
+		// facility the order is held with the reason, stock kept.
+		o2, _, err := a.Orders.Create(ctx, tenantID, order.Input{Channel: "api", ExternalID: "D-2", Currency: "USD", Customer: order.Customer{Name: "Alan"},
+			ShippingAddress: &order.Address{Name: "Alan Turing", Line1: "1 Bletchley Park", City: "Milton Keynes", PostalCode: "MK3 6EB", Country: "GB"},
+			Lines:           []order.LineInput{{SKU: "LAMP", Quantity: 1, UnitPrice: "30.00"}}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fo2 := onlyFO(t, a, tenantID, o2.ID)
+		if err := mcf.Advance(fo2.ProviderRef, "Unfulfillable"); err != nil {
+			t.Fatal(err)
+		}
+		evenLater := later.Add(10 * time.Minute)
+		a.Orders.SetClock(func() time.Time { return evenLater })
+		a.Dispatch.SetClock(func() time.Time { return evenLater })
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fo2, _ = a.Orders.FulfillmentOrder(ctx, tenantID, fo2.ID)
+		got, _ = a.Orders.Get(ctx, tenantID, o2.ID)
+		if fo2.RequestStatus != order.RequestRejected || !got.OnHold() || got.Lines[0].Reserved != 1 {
+			t.Fatalf("after Unfulfillable: %+v; order holds %+v lines %+v", fo2, got.Holds, got.Lines)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
 		}
 	})
 }

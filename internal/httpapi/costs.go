@@ -19,11 +19,11 @@ import (
 type CostProfile struct {
 	Facility         string    `json:"facility,omitempty" readOnly:"true"`
 	Currency         string    `json:"currency" example:"USD"`
-	PerOrder         string    `json:"per_order" example:"2.50" doc:"Pick/pack per order."`
-	PerUnit          string    `json:"per_unit" example:"0.40" doc:"Pick/pack per unit."`
-	StorageUnitMonth string    `json:"storage_unit_month" example:"0.15" doc:"Storage per unit on hand per month."`
-	ReceivingUnit    string    `json:"receiving_unit" example:"0.25" doc:"Receiving per unit."`
-	MonthlyFixed     string    `json:"monthly_fixed" example:"0" doc:"Fixed cost per month (rent, wages, software)."`
+	PerOrder         string    `json:"per_order,omitempty" example:"2.50" doc:"Pick/pack per order."`
+	PerUnit          string    `json:"per_unit,omitempty" example:"0.40" doc:"Pick/pack per unit."`
+	StorageUnitMonth string    `json:"storage_unit_month,omitempty" example:"0.15" doc:"Storage per unit on hand per month."`
+	ReceivingUnit    string    `json:"receiving_unit,omitempty" example:"0.25" doc:"Receiving per unit."`
+	MonthlyFixed     string    `json:"monthly_fixed,omitempty" example:"0" doc:"Fixed cost per month (rent, wages, software)."`
 	UpdatedAt        time.Time `json:"updated_at,omitempty" readOnly:"true"`
 }
 
@@ -78,7 +78,7 @@ func (a *API) putCostProfile(ctx context.Context, in *struct {
 		}
 		m, err := money.Parse(x.v, b.Currency)
 		if err != nil {
-			fe.Add("body."+x.name, errs.Message(err), x.v)
+			fe.Add(x.name, errs.Message(err), x.v)
 			continue
 		}
 		*x.into = m.Minor
@@ -144,7 +144,7 @@ func (a *API) putSupplierCosts(ctx context.Context, in *struct {
 	for i, p := range in.Body.Items {
 		m, err := money.Parse(p.UnitCost, p.Currency)
 		if err != nil {
-			fe.Add("body.items["+strconv.Itoa(i)+"].unit_cost", errs.Message(err), p.UnitCost)
+			fe.Add("items["+strconv.Itoa(i)+"].unit_cost", errs.Message(err), p.UnitCost)
 			continue
 		}
 		cs = append(cs, costs.SupplierCost{SKU: p.SKU, Currency: p.Currency, UnitCost: m.Minor})
@@ -175,7 +175,7 @@ type CostRow struct {
 }
 
 func (a *API) fulfillmentCosts(ctx context.Context, in *struct {
-	Days           int     `query:"days" enum:"30,90" default:"30"`
+	Days           string  `query:"days" enum:"30,90" default:"30" doc:"The window of history, in days."`
 	OrdersPerMonth float64 `query:"orders_per_month" minimum:"0" maximum:"100000000" doc:"Compare at this volume instead of the merchant's own."`
 }) (*struct {
 	Body struct {
@@ -201,9 +201,9 @@ func (a *API) fulfillmentCosts(ctx context.Context, in *struct {
 	for _, f := range fs {
 		opts = append(opts, costs.Option{FacilityID: f.ID, Code: f.Code, Kind: string(f.Kind)})
 	}
-	days := in.Days
-	if days == 0 {
-		days = 30
+	days := 30
+	if in.Days == "90" {
+		days = 90
 	}
 	v, rows, err := a.d.Costs.Comparison(ctx, tenantID, opts, days, in.OrdersPerMonth)
 	if err != nil {

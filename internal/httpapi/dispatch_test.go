@@ -389,6 +389,26 @@ func TestThreePLRejectionResources(t *testing.T) {
 		if len(list.Items) != 1 || list.Items[0].Lines[0].Quantity != 2 || list.Items[0].RequestStatus != order.RequestUnsubmitted {
 			t.Fatalf("replacement: %+v", list.Items)
 		}
+		// Cancelling an order whose request the 3PL accepted asks it to
+		// cancel; its confirmation closes the request.
+		o4, fo4 := place("R-4")
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept", k.Key, nil), 200)
+		must(a.Do("POST", "/api/v1/orders/"+o4.ID+"/cancel", key, map[string]any{"reason": "customer"}), 200)
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+fo4, key, nil), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentCancelled || fo.RequestStatus != order.RequestCancellationRequest || fo.Pending != "cancel" {
+			t.Fatalf("after the order was cancelled: %+v", fo)
+		}
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		reqs = tpl.requests()
+		if last := reqs[len(reqs)-1]; last.Kind != "CANCELLATION_REQUEST" || last.FulfillmentOrder.ID != fo4 {
+			t.Fatalf("last request: %+v", last)
+		}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept_cancellation", k.Key, nil), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestCancellationAccepted {
+			t.Fatalf("confirmed: %+v", fo)
+		}
 		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
 			t.Fatalf("check: %v %+v", err, ds)
 		}

@@ -82,10 +82,10 @@ func (a *API) createFacility(ctx context.Context, in *struct {
 		// Checked before the facility exists, so a bad URL creates nothing.
 		var fe errs.FieldList
 		if k := inventory.FacilityKind(b.Kind); k != inventory.ThreePL && k != inventory.Dropship {
-			fe.Add("body.callback_url", "only 3pl and dropship facilities have a callback URL", b.CallbackURL)
+			fe.Add("callback_url", "only 3pl and dropship facilities have a callback URL", b.CallbackURL)
 		}
 		if err := a.d.Dispatch.CheckURL(strings.TrimSpace(b.CallbackURL)); err != nil {
-			fe.Add("body.callback_url", errs.Message(err), b.CallbackURL)
+			fe.Add("callback_url", errs.Message(err), b.CallbackURL)
 		}
 		if err := fe.Err("httpapi.createFacility"); err != nil {
 			return nil, err

@@ -301,7 +301,7 @@ func (s *Service) act(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder
 		}
 		return true, EventFulfillmentOrderCancelled, s.cancelFulfillmentOrder(ctx, tx, o, fo, f, timeline)
 	case ActionAcceptCancellation:
-		if fo.RequestStatus == RequestCancellationAccepted || done {
+		if fo.RequestStatus == RequestCancellationAccepted {
 			return false, "", nil
 		}
 		if fo.RequestStatus != RequestCancellationRequest {
@@ -310,6 +310,10 @@ func (s *Service) act(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder
 		fo.RequestStatus, fo.Pending = RequestCancellationAccepted, ""
 		if err := note("cancellation_accepted", "", a.Message); err != nil {
 			return false, "", err
+		}
+		if done {
+			// The order was cancelled: the 3PL confirms it will not ship.
+			return true, "", timeline(f.Code + " confirmed the cancellation")
 		}
 		return true, EventFulfillmentOrderCancelled, s.cancelFulfillmentOrder(ctx, tx, o, fo, f, timeline)
 	case ActionRejectCancellation:
@@ -362,6 +366,35 @@ func (s *Service) cancelFulfillmentOrder(ctx context.Context, tx Tx, o *Order, f
 		}
 	}
 	return timeline("Fulfilment at " + f.Code + " cancelled")
+}
+
+// cancelFulfillmentOrders closes a cancelled order's open fulfilment
+// orders; a 3PL or supplier that has the request is asked to cancel it.
+func (s *Service) cancelFulfillmentOrders(ctx context.Context, tx Tx, tenantID, orderID string) error {
+	fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: orderID, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	for _, fo := range fos {
+		if fo.Status == FulfillmentClosed || fo.Status == FulfillmentCancelled {
+			continue
+		}
+		fo.Status, fo.UpdatedAt = FulfillmentCancelled, s.now()
+		switch fo.RequestStatus {
+		case RequestSubmitted, RequestAccepted, RequestCancellationRejected:
+			fo.RequestStatus, fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = RequestCancellationRequest, PendingCancel, 0, nil, ""
+			if err := tx.AddRequestMessage(ctx, tenantID, RequestMessage{ID: id.New("frm"), FulfillmentOrderID: fo.ID, Kind: "cancellation_request",
+				RequestStatus: fo.RequestStatus, Message: "the order was cancelled", Actor: "system", CreatedAt: s.now()}); err != nil {
+				return err
+			}
+		case RequestUnsubmitted:
+			fo.RequestStatus, fo.Pending = RequestClosed, ""
+		}
+		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // workingStatus is OPEN or IN_PROGRESS, as fo has shipped something.

@@ -134,8 +134,8 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 					return nil
 				}
 				var applied bool
-				tx.(*settling).touch(existing.ID)
 				out, applied, err = s.syncTx(ctx, tx, existing, o, items, facilities, in, actor)
+				tx.(*settling).touch(out.ID, out.Status == Cancelled)
 				outcome = OutcomeUpdated
 				if !applied {
 					outcome = OutcomeUnchanged
@@ -223,7 +223,7 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 		if err := tx.Emit(ctx, tenantID, EventCreated, "order", o.ID, o.Doc()); err != nil {
 			return err
 		}
-		tx.(*settling).touch(o.ID)
+		tx.(*settling).touch(o.ID, false)
 		out, outcome = o, OutcomeCreated
 		return nil
 	})
@@ -329,14 +329,19 @@ type settling struct {
 	Tx
 	touched map[string][]string
 	route   Route
-	orders  []string // orders whose stock may have moved
+	orders  []string        // orders whose stock may have moved
+	gone    map[string]bool // of those, the ones cancelled
 }
 
-// touch marks an order whose fulfilment orders are opened before the
-// commit, once its reservations are final.
-func (t *settling) touch(orderID string) {
+// touch marks an order whose fulfilment orders are brought in line with
+// its reservations before the commit: opened where stock is held, and
+// cancelled (asking the 3PL first) when the order was.
+func (t *settling) touch(orderID string, cancelled bool) {
 	if orderID != "" && !slices.Contains(t.orders, orderID) {
 		t.orders = append(t.orders, orderID)
+	}
+	if cancelled {
+		t.gone[orderID] = true
 	}
 }
 
@@ -348,11 +353,17 @@ func (t *settling) note(a inventory.Allocation) {
 // before the commit.
 func (s *Service) inTx(ctx context.Context, tenantID string, route Route, fn func(Tx) error) error {
 	return s.store.InTx(ctx, func(raw Tx) error {
-		tx := &settling{Tx: raw, touched: map[string][]string{}, route: route}
+		tx := &settling{Tx: raw, touched: map[string][]string{}, route: route, gone: map[string]bool{}}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		for _, orderID := range tx.orders {
+			if tx.gone[orderID] {
+				if err := s.cancelFulfillmentOrders(ctx, tx, tenantID, orderID); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := s.openFulfillmentOrders(ctx, tx, tenantID, orderID); err != nil {
 				return err
 			}
@@ -493,7 +504,7 @@ func (s *Service) change(ctx context.Context, tenantID, id string, route Route, 
 			return err
 		}
 		if changed {
-			tx.(*settling).touch(o.ID)
+			tx.(*settling).touch(o.ID, o.Status == Cancelled)
 		}
 		if changed {
 			o.UpdatedAt = s.now()

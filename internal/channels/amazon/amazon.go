@@ -8,9 +8,11 @@
 // orders, without those, and Client.Warning says so (rdt.go).
 //
 // The client is thin: it pages, paces itself to the documented usage plans,
-// backs off on 429 and refreshes its access and restricted data tokens.
-// Everything about the meaning of an order lives in the pure parsers
-// (parse.go).
+// backs off on 429 and refreshes its access and restricted data tokens; the
+// SP-API transport it shares with the Multi-Channel Fulfillment provider
+// (package spapi) does the LWA token, the pacing and the backoff, and
+// http.go puts its failures in the channel service's terms. Everything
+// about the meaning of an order lives in the pure parsers (parse.go).
 package amazon
 
 import (
@@ -18,7 +20,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -29,21 +30,11 @@ import (
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/spapi"
 )
 
-// UserAgent is sent on every request, in the form SP-API asks for:
-// AppName/Version (Language=…).
-const UserAgent = "Waybill/1.0 (Language=Go)"
-
-// DefaultTokenURL is the Login with Amazon token endpoint.
-const DefaultTokenURL = "https://api.amazon.com/auth/o2/token"
-
-// Endpoints are the SP-API hosts of the three selling regions.
-var Endpoints = map[string]string{
-	"na": "https://sellingpartnerapi-na.amazon.com",
-	"eu": "https://sellingpartnerapi-eu.amazon.com",
-	"fe": "https://sellingpartnerapi-fe.amazon.com",
-}
+// UserAgent is what every request says it comes from (spapi.UserAgent).
+const UserAgent = spapi.UserAgent
 
 // Usage plans of the operations we call (Orders v0 reference), the default
 // rate in requests per second and the burst; createRestrictedDataToken's are
@@ -69,74 +60,48 @@ type Config struct {
 	TokenURL string `json:"token_url,omitempty"`
 }
 
-var marketplaceRe = regexp.MustCompile(`^[A-Z0-9]{5,20}$`)
-
 // Validate reports every problem with c at once, by JSON field name.
 func (c Config) Validate() error {
 	var fe errs.FieldList
-	region := strings.ToLower(strings.TrimSpace(c.Region))
-	if _, ok := Endpoints[region]; !ok {
-		fe.Add("region", "must be one of na, eu, fe", c.Region)
-	}
+	spapi.CheckRegion(&fe, c.Region)
 	if len(c.MarketplaceIDs) == 0 || len(c.MarketplaceIDs) > 50 {
 		fe.Add("marketplace_ids", "must list 1 to 50 marketplace ids", len(c.MarketplaceIDs))
 	}
 	for i, id := range c.MarketplaceIDs {
-		f := fmt.Sprintf("marketplace_ids[%d]", i)
-		id = strings.TrimSpace(id)
-		switch m, known := Marketplaces[id]; {
-		case !marketplaceRe.MatchString(id):
-			fe.Add(f, "must be an Amazon marketplace id such as ATVPDKIKX0DER", c.MarketplaceIDs[i])
-		case known && Endpoints[region] != "" && m.Region != region:
-			fe.Add(f, fmt.Sprintf("is the %s marketplace, which is in region %s, not %s", m.Country, m.Region, region), c.MarketplaceIDs[i])
-		}
+		spapi.CheckMarketplace(&fe, fmt.Sprintf("marketplace_ids[%d]", i), id, c.Region)
 	}
-	for _, f := range []struct{ name, v string }{{"client_id", c.ClientID}, {"client_secret", c.ClientSecret}, {"refresh_token", c.RefreshToken}} {
-		if strings.TrimSpace(f.v) == "" {
-			fe.Add(f.name, "is required", "")
-		}
-	}
-	for _, f := range []struct{ name, v string }{{"endpoint", c.Endpoint}, {"token_url", c.TokenURL}} {
-		if f.v == "" {
-			continue
-		}
-		if u, err := url.Parse(f.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			fe.Add(f.name, "must be an absolute http(s) URL", f.v)
-		}
-	}
+	c.access().CheckAccess(&fe)
 	return fe.Err("amazon.Config")
+}
+
+// access is what the SP-API transport needs of c.
+func (c Config) access() spapi.Config {
+	return spapi.Config{
+		Region: c.Region, ClientID: c.ClientID, ClientSecret: c.ClientSecret, RefreshToken: c.RefreshToken,
+		Endpoint: c.Endpoint, TokenURL: c.TokenURL,
+	}
 }
 
 // Client polls one seller's orders. Keep one Client per connection for as
 // long as the process runs: its limiters and cached tokens (LWA and
 // Restricted Data Token) are what keep us inside Amazon's usage plans.
+//
+// It is an SP-API transport (spapi.Client) with the Orders API on top: the
+// transport's MaxRetries, Sleep and Now tune its retries on 429 and the
+// clock its tokens expire by.
 type Client struct {
-	cfg      Config
-	hc       *http.Client
-	endpoint string
-	tokenURL string
+	*spapi.Client
+	cfg Config
 
 	// OrdersLimiter and ItemsLimiter pace getOrders and getOrderItems. They
 	// start at the documented rate and burst; a higher rate announced in
 	// x-amzn-RateLimit-Limit is adopted. Tests replace them.
 	OrdersLimiter *rate.Limiter
 	ItemsLimiter  *rate.Limiter
-	// MaxRetries is how often a throttled (429) call is retried before Poll
-	// gives up with channels.ErrThrottled.
-	MaxRetries int
-	// Sleep waits d or until ctx ends; tests replace it to see the backoff.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock used for token expiry.
-	Now func() time.Time
-
 	// TokensLimiter paces createRestrictedDataToken.
 	TokensLimiter *rate.Limiter
 
-	mu      sync.Mutex // the LWA token
-	token   string
-	expires time.Time
-
-	rdtMu      sync.Mutex // the Restricted Data Token; taken before mu
+	rdtMu      sync.Mutex // the Restricted Data Token; taken before the transport's token lock
 	rdt        string
 	rdtExpires time.Time
 	noRDT      error     // an ErrNoRestrictedData while Amazon refuses us one
@@ -146,28 +111,12 @@ type Client struct {
 // New returns a client for cfg (which should have passed Validate). A nil hc
 // means a client with a one-minute timeout.
 func New(cfg Config, hc *http.Client) *Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: time.Minute}
-	}
-	endpoint := cfg.Endpoint
-	if endpoint == "" {
-		endpoint = Endpoints[strings.ToLower(strings.TrimSpace(cfg.Region))]
-	}
-	tokenURL := cfg.TokenURL
-	if tokenURL == "" {
-		tokenURL = DefaultTokenURL
-	}
 	return &Client{
+		Client:        spapi.New(cfg.access(), hc),
 		cfg:           cfg,
-		hc:            hc,
-		endpoint:      strings.TrimRight(endpoint, "/"),
-		tokenURL:      tokenURL,
 		OrdersLimiter: rate.NewLimiter(getOrdersRate, getOrdersBurst),
 		ItemsLimiter:  rate.NewLimiter(getOrderItemsRate, getOrderItemsBurst),
 		TokensLimiter: rate.NewLimiter(createRDTRate, createRDTBurst),
-		MaxRetries:    3,
-		Sleep:         sleep,
-		Now:           time.Now,
 	}
 }
 
@@ -189,7 +138,10 @@ func (c *Client) Poll(ctx context.Context, since time.Time, cursor string) (chan
 		q.Set("LastUpdatedAfter", since.UTC().Format(time.RFC3339))
 	}
 	// With the RDT (see rdt.go) getOrders includes buyers and addresses.
-	body, err := c.do(ctx, "getOrders", c.OrdersLimiter, http.MethodGet, ordersPath, q, nil, true)
+	body, err := c.call(ctx, spapi.Call{
+		Op: "getOrders", Limiter: c.OrdersLimiter, Method: http.MethodGet, Path: ordersPath, Query: q,
+		Token: c.ordersToken, Forget: c.forgetRDT,
+	})
 	if err != nil {
 		return channels.Page{}, errs.E(op, err)
 	}
@@ -221,7 +173,10 @@ func (c *Client) orderItems(ctx context.Context, orderID string) ([]apiOrderItem
 		if next != "" {
 			q.Set("NextToken", next)
 		}
-		body, err := c.get(ctx, "getOrderItems", c.ItemsLimiter, "/orders/v0/orders/"+url.PathEscape(orderID)+"/orderItems", q)
+		body, err := c.call(ctx, spapi.Call{
+			Op: "getOrderItems", Limiter: c.ItemsLimiter, Method: http.MethodGet,
+			Path: "/orders/v0/orders/" + url.PathEscape(orderID) + "/orderItems", Query: q,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -246,15 +201,4 @@ func trimAll(ss []string) []string {
 		}
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/spapi"
 )
 
 var since = time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -198,7 +199,7 @@ func TestPollHonoursCancellation(t *testing.T) {
 	f := newFakeAmazon(t)
 	f.throttleAll = true
 	c, _ := f.client()
-	c.Sleep = sleep // the real one: a 60 s backoff that cancellation must cut short
+	c.Sleep = spapi.Sleep // the real one: a 60 s backoff that cancellation must cut short
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
@@ -226,15 +227,15 @@ func TestAccessTokenRenewedBeforeExpiry(t *testing.T) {
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	c.Now = func() time.Time { return now }
 	ctx := context.Background()
-	if _, err := c.accessToken(ctx); err != nil {
+	if _, err := c.AccessToken(ctx); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(58 * time.Minute)
-	if _, err := c.accessToken(ctx); err != nil || f.tokensIssued != 1 {
+	if _, err := c.AccessToken(ctx); err != nil || f.tokensIssued != 1 {
 		t.Fatalf("after 58 min: tokens issued %d, err %v; want the cached one", f.tokensIssued, err)
 	}
 	now = now.Add(90 * time.Second) // 59.5 min: within a minute of expiry
-	if _, err := c.accessToken(ctx); err != nil || f.tokensIssued != 2 {
+	if _, err := c.AccessToken(ctx); err != nil || f.tokensIssued != 2 {
 		t.Fatalf("near expiry: tokens issued %d, err %v; want a fresh one", f.tokensIssued, err)
 	}
 }
@@ -268,8 +269,8 @@ func TestDefaultPacingIsTheDocumentedUsagePlan(t *testing.T) {
 	if c.TokensLimiter.Limit() != 1 || c.TokensLimiter.Burst() != 10 {
 		t.Errorf("createRestrictedDataToken limiter %v/%d", c.TokensLimiter.Limit(), c.TokensLimiter.Burst())
 	}
-	if c.endpoint != "https://sellingpartnerapi-eu.amazon.com" || c.tokenURL != "https://api.amazon.com/auth/o2/token" {
-		t.Errorf("endpoint %q token URL %q", c.endpoint, c.tokenURL)
+	if c.Endpoint() != "https://sellingpartnerapi-eu.amazon.com" || c.TokenURL() != "https://api.amazon.com/auth/o2/token" {
+		t.Errorf("endpoint %q token URL %q", c.Endpoint(), c.TokenURL())
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/money"
 	"github.com/waybill/waybill/internal/order"
+	"github.com/waybill/waybill/internal/spapi"
 )
 
 // What Amazon sends (Orders v0 model), decoded without float64: amounts are
@@ -343,7 +344,7 @@ func currencyOf(o apiOrder, items []apiOrderItem) string {
 			}
 		}
 	}
-	return Marketplaces[strings.TrimSpace(o.MarketplaceID)].Currency
+	return spapi.Marketplaces[strings.TrimSpace(o.MarketplaceID)].Currency
 }
 
 // parseMoney reads an Amazon Money in the order's currency, in minor units.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/spapi"
 )
 
 // Restricted data. getOrders returns a buyer's name and e-mail (BuyerInfo)
@@ -97,21 +98,20 @@ func (c *Client) ordersToken(ctx context.Context) (string, error) {
 		return c.rdt, nil
 	}
 	if c.noRDT != nil && c.Now().Before(c.rdtRetry) {
-		return c.accessToken(ctx)
+		return c.AccessToken(ctx)
 	}
 	tok, life, err := c.createRDT(ctx)
-	var ae *apiError
+	var ae *spapi.APIError
 	switch {
 	case err == nil:
-		// Renew a minute early (a tenth of the life, for short ones), as
-		// with the LWA token.
-		c.rdt, c.rdtExpires, c.noRDT = tok, c.Now().Add(life-min(time.Minute, life/10)), nil
+		// Renewed early, as the LWA token is.
+		c.rdt, c.rdtExpires, c.noRDT = tok, c.Now().Add(spapi.Life(life)), nil
 		return tok, nil
 	case errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests:
 		// Refused: 403 (after a fresh LWA token) or 400 for an app
 		// without the roles.
 		c.rdt, c.noRDT, c.rdtRetry = "", ErrNoRestrictedData{Err: ae}, c.Now().Add(rdtRecheck)
-		return c.accessToken(ctx)
+		return c.AccessToken(ctx)
 	default:
 		return "", err
 	}
@@ -121,7 +121,9 @@ func (c *Client) ordersToken(ctx context.Context) (string, error) {
 // the RDT and its lifetime.
 func (c *Client) createRDT(ctx context.Context) (string, time.Duration, error) {
 	const op = "amazon.createRestrictedDataToken"
-	body, err := c.do(ctx, "createRestrictedDataToken", c.TokensLimiter, http.MethodPost, rdtPath, nil, rdtRequest, false)
+	body, err := c.call(ctx, spapi.Call{
+		Op: "createRestrictedDataToken", Limiter: c.TokensLimiter, Method: http.MethodPost, Path: rdtPath, Body: rdtRequest,
+	})
 	if err != nil {
 		return "", 0, err
 	}

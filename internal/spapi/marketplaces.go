@@ -1,4 +1,4 @@
-package amazon
+package spapi
 
 // Marketplace is what we know of an Amazon marketplace id: its country, its
 // selling region (the SP-API endpoint that serves it) and its currency.
