@@ -6,6 +6,7 @@ import (
 
 	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/job"
+	"github.com/waybill/waybill/internal/order"
 	"github.com/waybill/waybill/internal/provider/amazonmcf"
 	"github.com/waybill/waybill/internal/provider/shipbob"
 	"github.com/waybill/waybill/internal/store"
@@ -31,6 +32,15 @@ func (a *App) wireDispatch() {
 		return t.Name, t.Currency, err
 	}
 	registerProviders(a.Dispatch)
+	// The sourcing optimiser weighs the facilities' fees.
+	a.Orders.SetCoster(func(ctx context.Context, tenantID string) (map[string]order.FacilityCost, error) {
+		ps, err := a.Costs.Profiles(ctx, tenantID)
+		out := make(map[string]order.FacilityCost, len(ps))
+		for id, p := range ps {
+			out[id] = order.FacilityCost{PerShipment: p.PerOrder, PerUnit: p.PerUnit}
+		}
+		return out, err
+	})
 	a.Runner.Handle(jobDispatch, 1, 5*time.Minute, func(ctx context.Context, j job.Job) error {
 		n, err := a.Dispatch.Run(ctx)
 		if n > 0 {

@@ -92,3 +92,50 @@ func TestCostsAPI(t *testing.T) {
 		must(a.Do("GET", "/api/v1/insights/fulfillment-costs?days=7", key, nil), 422)
 	})
 }
+
+// Among plans with as few shipments, the optimiser takes the cheaper
+// facility (fees from cost profiles, a cross-border step), before the
+// facilities' priority.
+func TestSourcingWeighsCosts(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e)
+		_, key := a.Tenant("Shop")
+		must := func(r testenv.Response, code int) testenv.Response {
+			t.Helper()
+			if r.Code != code {
+				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+			}
+			return r
+		}
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "MUG", "name": "Mug"}), 201)
+		var us, nl struct{ ID string }
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "US1", "name": "Denver", "kind": "own", "priority": 1, "address": map[string]any{"country": "US"}}), 201).JSON(t, &us)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "NL1", "name": "Rotterdam", "kind": "3pl", "priority": 2, "address": map[string]any{"country": "NL"}}), 201).JSON(t, &nl)
+		for _, f := range []string{"US1", "NL1"} {
+			must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": f, "quantity": 50, "kind": "receive"}), 201)
+		}
+		placedAt := func(ext, country string) string {
+			t.Helper()
+			var o order.Doc
+			must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": ext, "currency": "USD", "customer": map[string]any{"name": "Ada"},
+				"shipping_address": map[string]any{"name": "Ada", "line1": "1 St", "city": "X", "country": country},
+				"lines":            []map[string]any{{"sku": "MUG", "quantity": 1, "unit_price": "10.00"}}}), 201).JSON(t, &o)
+			var fos struct{ Items []order.FulfillmentOrderDoc }
+			must(a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &fos)
+			return fos.Items[0].Facility
+		}
+		// No fees known: the domestic facility wins over priority.
+		if f := placedAt("S-1", "US"); f != "US1" {
+			t.Fatalf("US order from %s", f)
+		}
+		if f := placedAt("S-2", "NL"); f != "NL1" {
+			t.Fatalf("NL order from %s", f)
+		}
+		// US1 costs 15.00 an order to pick and pack, NL1 2.00 + 10.00 cross-border: NL1 is cheaper even for the US.
+		must(a.Do("PUT", "/api/v1/facilities/"+us.ID+"/cost-profile", key, map[string]any{"currency": "USD", "per_order": "15.00"}), 200)
+		must(a.Do("PUT", "/api/v1/facilities/"+nl.ID+"/cost-profile", key, map[string]any{"currency": "USD", "per_order": "2.00"}), 200)
+		if f := placedAt("S-3", "US"); f != "NL1" {
+			t.Fatalf("with fees, US order from %s", f)
+		}
+	})
+}

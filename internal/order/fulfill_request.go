@@ -443,7 +443,7 @@ func (s *Service) resourcingFor(ctx context.Context, tenantID, orderID string) (
 
 // without is the route with one facility taken out for every SKU.
 func (rs *resourcing) without(facilityID string) Route {
-	r := Route{BySKU: map[string][]string{}}
+	r := Route{BySKU: map[string][]string{}, Costs: rs.route.Costs}
 	for sku := range rs.items {
 		for _, f := range rs.route.facilitiesFor(sku, rs.facilities) {
 			if f.ID != facilityID {
@@ -459,7 +459,7 @@ func (rs *resourcing) without(facilityID string) Route {
 
 // only is the route that allows one facility for every SKU.
 func (rs *resourcing) only(facilityID string) Route {
-	r := Route{BySKU: map[string][]string{}}
+	r := Route{BySKU: map[string][]string{}, Costs: rs.route.Costs}
 	for sku := range rs.items {
 		r.BySKU[sku] = []string{facilityID}
 	}
@@ -475,7 +475,7 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 		return "", err
 	}
 	// A stand-in order holding just the units to move.
-	tmp := Order{TenantID: o.TenantID}
+	tmp := Order{TenantID: o.TenantID, ShippingAddress: o.ShippingAddress}
 	held := map[string]int64{}
 	for _, l := range o.Lines {
 		var q int64

@@ -21,7 +21,29 @@ type Route struct {
 	BySKU map[string][]string
 	// Hold is set when a rule puts the order on hold.
 	Hold *RouteHold
+	// Costs are the facilities' fulfilment fees (set by the Service from
+	// its Coster, not by the Router); the optimiser weighs them after
+	// fewest shipments.
+	Costs map[string]FacilityCost
 }
+
+// FacilityCost is what a facility charges to ship an order: per parcel and
+// per unit, in minor units.
+type FacilityCost struct {
+	PerShipment int64
+	PerUnit     int64
+}
+
+// Coster reads a tenant's facility fees.
+type Coster func(ctx context.Context, tenantID string) (map[string]FacilityCost, error)
+
+// SetCoster installs the facility fees the optimiser weighs.
+func (s *Service) SetCoster(c Coster) { s.coster = c }
+
+// crossBorder is the carriage surcharge the optimiser assumes for a parcel
+// leaving its facility's country: a rough zone step, so that among equal
+// plans the domestic facility wins.
+const crossBorder = 1000
 
 // RouteHold is a hold a routing rule asks for.
 type RouteHold struct {
@@ -33,10 +55,20 @@ type RouteHold struct {
 func (s *Service) SetRouter(r Router) { s.router = r }
 
 func (s *Service) route(ctx context.Context, o *Order, facilities []inventory.Facility) (Route, error) {
-	if s.router == nil {
-		return Route{}, nil
+	var r Route
+	if s.router != nil {
+		var err error
+		if r, err = s.router.Route(ctx, o, facilities); err != nil {
+			return r, err
+		}
 	}
-	return s.router.Route(ctx, o, facilities)
+	if s.coster != nil {
+		var err error
+		if r.Costs, err = s.coster(ctx, o.TenantID); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
 // facilitiesFor narrows the candidates to those the route allows for sku,
@@ -77,9 +109,20 @@ func (r Route) unroutable(o *Order, all []inventory.Facility) []string {
 func (r Route) plan(o *Order, items map[string]inventory.Item, all []inventory.Facility, levels map[[2]string]inventory.Level) [][]planPart {
 	p := sourcing.Problem{Available: map[string]map[string]int64{}}
 	index := map[string]int{}
+	dest := ""
+	if o.ShippingAddress != nil {
+		dest = o.ShippingAddress.Country
+	}
 	for i, f := range all {
 		index[f.ID] = i
-		p.Facilities = append(p.Facilities, sourcing.Facility{ID: f.ID, Rank: i})
+		sf := sourcing.Facility{ID: f.ID, Rank: i}
+		if c, ok := r.Costs[f.ID]; ok {
+			sf.PerShipment, sf.PerUnit = c.PerShipment, c.PerUnit
+		}
+		if dest != "" && f.Address.Country != "" && f.Address.Country != dest {
+			sf.DistanceCost = crossBorder
+		}
+		p.Facilities = append(p.Facilities, sf)
 		p.Available[f.ID] = map[string]int64{}
 	}
 	// A facility ranks by the best place any rule's preference gives it;

@@ -53,6 +53,7 @@ type Service struct {
 	store  Store
 	inv    *inventory.Service
 	router Router
+	coster Coster
 	now    func() time.Time
 }
 
