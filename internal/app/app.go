@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Dispatch: a.Dispatch, Costs: a.Costs, Idempotency: a.idem, Wake: a.Runner.Wake})
 	dash := web.New(web.Deps{Config: cfg, Log: log, Auth: a.Auth, Catalog: a.Catalog, Inventory: a.Inventory, Sessions: a.sessions,
 		Notify: a.Notify, NotifyLog: store.NewNotify(db), Jobs: a.Jobs, Wake: a.Runner.Wake,
-		Orders: a.Orders, Channels: a.Channels, Views: store.NewViews(db), Routing: a.Routing})
+		Orders: a.Orders, Channels: a.Channels, Views: store.NewViews(db), Routing: a.Routing, Dispatch: a.Dispatch, Costs: a.Costs})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -29,6 +29,9 @@ func (c *DemoCmd) Run(env *Env) error {
 	if err := demo.SeedRouting(env.Ctx, r.Tenant.ID, a.Routing); err != nil {
 		return err
 	}
+	if err := demo.SeedFulfilment(env.Ctx, r.Tenant.ID, a.Inventory, a.Costs, a.Dispatch); err != nil {
+		return err
+	}
 	var nOrders int
 	err = a.DB.Relaxed(env.Ctx, func() error {
 		nOrders, err = demo.SeedOrders(env.Ctx, r.Tenant.ID, a.Inventory, a.Orders, c.Orders)

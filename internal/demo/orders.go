@@ -144,8 +144,22 @@ func SeedOrders(ctx context.Context, tenantID string, inv *inventory.Service, or
 			shipped := at.Add(20 * time.Hour)
 			ord.SetClock(func() time.Time { return shipped })
 			inv.SetClock(func() time.Time { return shipped })
-			if _, err := ord.ShipReserved(ctx, tenantID, o.ID, "user:demo"); err != nil {
+			// Each facility ships its part with a carrier and tracking.
+			fos, err := ord.FulfillmentOrders(ctx, tenantID, o.ID)
+			if err != nil {
 				return made, err
+			}
+			for _, fo := range fos {
+				if fo.Remaining() == 0 {
+					continue
+				}
+				carrier, track := "UPS", fmt.Sprintf("1Z999AA1%010d", rng.IntN(1_000_000_000))
+				if fo.FacilityCode != "DEN" {
+					carrier, track = "DHL", fmt.Sprintf("JD%012d", rng.IntN(1_000_000_000))
+				}
+				if _, _, err := ord.Fulfill(ctx, tenantID, fo.ID, order.FulfillInput{Carrier: carrier, TrackingNumber: track}, "user:demo"); err != nil {
+					return made, err
+				}
 			}
 		}
 	}

@@ -118,6 +118,10 @@ type facilityPage struct {
 	After     string // the page of bins shown
 	NextURL   string
 	FirstURL  string
+	// Conn and Costs are the Connection and Costs sections (connection.go);
+	// a handler sets one to show what it did there.
+	Conn  *connSection
+	Costs *costSection
 }
 
 // Action is where the facility form posts.
@@ -134,6 +138,18 @@ func (s *server) renderFacility(w http.ResponseWriter, r *http.Request, status i
 	if !page.New {
 		f := page.Facility
 		title = f.Code
+		if page.Conn == nil {
+			page.Conn = &connSection{}
+		}
+		if err := s.fillConnection(r, *f, page.Conn); err != nil {
+			return err
+		}
+		if page.Costs == nil {
+			page.Costs = &costSection{}
+		}
+		if err := s.fillCosts(r, *f, page.Costs); err != nil {
+			return err
+		}
 		page.KindLabel = facilityKindLabel(f.Kind)
 		page.HasBins = hasBins(f.Kind)
 		if page.HasBins {

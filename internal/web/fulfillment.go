@@ -30,6 +30,7 @@ type fulfilmentRow struct {
 	order.FulfillmentOrderView
 	FacilityName string
 	StatusLabel  string
+	RequestLabel string // where the request to a 3PL or supplier stands; "" at own facilities
 	Lines        []fulfilmentLineRow
 	Form         fulfilForm // as typed after a refusal, else the defaults
 	Refused      bool       // the form that was just refused: its errors are shown
@@ -92,7 +93,8 @@ func (s *server) fillFulfilment(r *http.Request, svc *order.Service, o order.Ord
 	codes := map[string]string{}
 	for _, v := range vs {
 		codes[v.FacilityID] = v.FacilityCode
-		row := fulfilmentRow{FulfillmentOrderView: v, FacilityName: names[v.FacilityID], StatusLabel: fulfilmentStatusLabels[v.Status]}
+		row := fulfilmentRow{FulfillmentOrderView: v, FacilityName: names[v.FacilityID], StatusLabel: fulfilmentStatusLabels[v.Status],
+			RequestLabel: requestLabel(v.RequestStatus)}
 		row.Open = (v.Status == order.FulfillmentOpen || v.Status == order.FulfillmentInProgress) && v.Remaining() > 0
 		row.Refused = page.Fulfil.FO == v.ID
 		row.Form = page.Fulfil
@@ -160,11 +162,46 @@ func (s *server) orderFulfil(w http.ResponseWriter, r *http.Request) error {
 	if fo.OrderID != o.ID {
 		return errs.E("web.orderFulfil", errs.NotExist, "no such fulfilment order on this order")
 	}
+	form, in, fe := readFulfilForm(r, fo)
+	page := orderPage{Fulfil: form}
+	name := func(f errs.FieldError) (string, string) {
+		key, label := fulfilField(f, in, fo.FacilityCode)
+		if !strings.HasPrefix(key, "qty_") {
+			key = "ful_" + key
+		}
+		return key, label
+	}
+	if len(fe) > 0 {
+		return s.refused(w, r, svc, errs.InvalidFields("web.orderFulfil", fe...), page, name)
+	}
+	view, sh, err := svc.Fulfill(ctx, p.Tenant.ID, fo.ID, in, actor(r))
+	if err != nil {
+		if errs.Is(errs.Conflict, err) {
+			err = errs.E("web.orderFulfil", errs.Conflict, fulfilRefusal(err, fo.FacilityCode))
+		}
+		return s.refused(w, r, svc, err, page, name)
+	}
+	if s.d.Wake != nil {
+		s.d.Wake()
+	}
+	msg := shippedText(view, sh)
+	if after, err := svc.Get(ctx, p.Tenant.ID, o.ID); err == nil && after.Status == order.Closed {
+		msg += " Order " + o.Number + " is fulfilled and closed."
+	}
+	s.flash(r, msg)
+	http.Redirect(w, r, "/orders/"+o.ID, http.StatusSeeOther)
+	return nil
+}
+
+// readFulfilForm reads a "Mark as fulfilled" form for fo: what was typed,
+// the shipment it asks for (the form has a quantity per line; the service
+// takes them per SKU), and the mistakes found before asking the service.
+// Every quantity empty or 0 is a mistake while something is left to ship.
+func readFulfilForm(r *http.Request, fo order.FulfillmentOrderView) (fulfilForm, order.FulfillInput, errs.FieldList) {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	form := fulfilForm{FO: fo.ID, Carrier: v("carrier"), Service: v("service"), Tracking: v("tracking_number"), TrackingURL: v("tracking_url"),
 		Qty: map[string]string{}}
 	in := order.FulfillInput{Carrier: form.Carrier, Service: form.Service, TrackingNumber: form.Tracking, TrackingURL: form.TrackingURL}
-	// The form has a quantity per line; the service takes them per SKU.
 	var fe errs.FieldList
 	perSKU := map[string]int64{}
 	var skus []string
@@ -196,50 +233,34 @@ func (s *server) orderFulfil(w http.ResponseWriter, r *http.Request) error {
 	if len(fe) == 0 && len(in.Lines) == 0 && fo.Remaining() > 0 {
 		fe.Add("fulfil", "give the units this shipment carries: every quantity is 0", "")
 	}
-	page := orderPage{Fulfil: form}
-	name := func(f errs.FieldError) (string, string) {
-		field := f.Field
-		if i, rest, ok := indexedField(field, "lines"); ok && i < len(in.Lines) {
-			field = "qty_" + in.Lines[i].SKU
-			if rest == "sku" {
-				return field, in.Lines[i].SKU + " from " + fo.FacilityCode
-			}
+	return form, in, fe
+}
+
+// fulfilField names the input a field error of a fulfil form belongs to
+// ("qty_<SKU>", "carrier", "service", "tracking_number", "tracking_url",
+// or "form" for the whole shipment) and says what it is in words.
+func fulfilField(f errs.FieldError, in order.FulfillInput, facility string) (string, string) {
+	field := f.Field
+	if i, rest, ok := indexedField(field, "lines"); ok && i < len(in.Lines) {
+		field = "qty_" + in.Lines[i].SKU
+		if rest == "sku" {
+			return field, in.Lines[i].SKU + " from " + facility
 		}
-		if sku, ok := strings.CutPrefix(field, "qty_"); ok {
-			return field, "Units of " + sku + " from " + fo.FacilityCode
-		}
-		switch field {
-		case "carrier":
-			return "ful_carrier", "Carrier"
-		case "service":
-			return "ful_service", "Service"
-		case "tracking_number":
-			return "ful_tracking_number", "Tracking number"
-		case "tracking_url":
-			return "ful_tracking_url", "Tracking URL"
-		}
-		return "ful_form", "Shipment from " + fo.FacilityCode
 	}
-	if len(fe) > 0 {
-		return s.refused(w, r, svc, errs.InvalidFields("web.orderFulfil", fe...), page, name)
+	if sku, ok := strings.CutPrefix(field, "qty_"); ok {
+		return field, "Units of " + sku + " from " + facility
 	}
-	view, sh, err := svc.Fulfill(ctx, p.Tenant.ID, fo.ID, in, actor(r))
-	if err != nil {
-		if errs.Is(errs.Conflict, err) {
-			err = errs.E("web.orderFulfil", errs.Conflict, fulfilRefusal(err, fo.FacilityCode))
-		}
-		return s.refused(w, r, svc, err, page, name)
+	switch field {
+	case "carrier":
+		return field, "Carrier"
+	case "service":
+		return field, "Service"
+	case "tracking_number":
+		return field, "Tracking number"
+	case "tracking_url":
+		return field, "Tracking URL"
 	}
-	if s.d.Wake != nil {
-		s.d.Wake()
-	}
-	msg := shippedText(view, sh)
-	if after, err := svc.Get(ctx, p.Tenant.ID, o.ID); err == nil && after.Status == order.Closed {
-		msg += " Order " + o.Number + " is fulfilled and closed."
-	}
-	s.flash(r, msg)
-	http.Redirect(w, r, "/orders/"+o.ID, http.StatusSeeOther)
-	return nil
+	return "form", "Shipment from " + facility
 }
 
 // fulfilRefusal says why nothing shipped, naming the facility.

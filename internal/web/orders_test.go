@@ -50,7 +50,9 @@ func (c fakeShop) Poll(ctx context.Context, since time.Time, cursor string) (cha
 	return channels.Page{Orders: c.f.polled}, c.f.pollErr
 }
 
-func newOrderFixture(t *testing.T, e testenv.Engine) *orderFixture {
+// newOrderFixture makes the fixture; opts may add to the dashboard's
+// dependencies before it is built.
+func newOrderFixture(t *testing.T, e testenv.Engine, opts ...func(*orderFixture, *web.Deps)) *orderFixture {
 	t.Helper()
 	f := newFixture(t, e)
 	of := &orderFixture{fixture: f, orders: order.NewService(store.NewOrders(f.db), f.inv)}
@@ -62,10 +64,14 @@ func newOrderFixture(t *testing.T, e testenv.Engine) *orderFixture {
 			return fakeShop{of}, nil
 		}}
 	of.channels = channels.NewService(store.NewChannels(f.db), of.orders, http.DefaultClient, kind)
-	h := web.New(web.Deps{Config: config.Defaults(), Log: slog.New(slog.NewTextHandler(f.logs, nil)),
+	deps := web.Deps{Config: config.Defaults(), Log: slog.New(slog.NewTextHandler(f.logs, nil)),
 		Auth: f.auth, Catalog: f.catalog, Inventory: f.inv, Sessions: store.NewSessions(f.db), NotifyLog: store.NewNotify(f.db),
 		Orders: of.orders, Channels: of.channels, Views: store.NewViews(f.db),
-		Wake: func() { of.mu.Lock(); of.wakes++; of.mu.Unlock() }})
+		Wake: func() { of.mu.Lock(); of.wakes++; of.mu.Unlock() }}
+	for _, o := range opts {
+		o(of, &deps)
+	}
+	h := web.New(deps)
 	f.srv = httptest.NewServer(withRequestID(h))
 	t.Cleanup(f.srv.Close)
 	t.Cleanup(func() {

@@ -116,11 +116,11 @@ var nav = []navItem{
 	{"orders", "Orders", "/orders"},
 	{"products", "Products", "/products"},
 	{"inventory", "Inventory", "/inventory"},
-	{"fulfilment", "Fulfilment", ""},
+	{"fulfilment", "Fulfilment", "/fulfillment"},
 	{"warehouse", "Warehouse", ""},
 	{"shipping", "Shipping", ""},
 	{"returns", "Returns", ""},
-	{"insights", "Insights", ""},
+	{"insights", "Insights", "/insights/costs"},
 	{"settings", "Settings", "/settings"},
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/waybill/waybill/internal/catalog"
 	"github.com/waybill/waybill/internal/channels"
 	"github.com/waybill/waybill/internal/config"
+	"github.com/waybill/waybill/internal/costs"
+	"github.com/waybill/waybill/internal/dispatch"
 	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/order"
@@ -43,6 +45,12 @@ type Deps struct {
 	// Routing is the routing rules of Settings → Routing and the "test
 	// this order" explanation; without it that page is not available.
 	Routing *routing.Service
+	// Dispatch connects 3PL and supplier facilities and serves the
+	// supplier portal; Costs keeps the facilities' cost profiles and
+	// supplier prices behind Insights → Fulfilment costs. Without them
+	// those parts are not available.
+	Dispatch *dispatch.Service
+	Costs    *costs.Service
 }
 
 // Session lifetimes: a working day at most, and signed out after two idle hours.
@@ -131,6 +139,15 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /orders/{id}/cancel", s.signedIn(s.orderCancel))
 	mux.Handle("POST /orders/{id}/fulfillment-orders/{fo}/fulfill", s.signedIn(s.orderFulfil))
 
+	mux.Handle("GET /fulfillment", s.signedIn(s.fulfilmentQueue))
+	mux.Handle("GET /fulfillment/{id}", s.signedIn(s.fulfilmentShow))
+	mux.Handle("POST /fulfillment/{id}/fulfill", s.signedIn(s.fulfilmentFulfil))
+	mux.Handle("POST /fulfillment/{id}/move", s.signedIn(s.fulfilmentMove))
+	mux.Handle("POST /fulfillment/{id}/{action}", s.signedIn(s.fulfilmentAct))
+
+	mux.Handle("GET /insights", s.signedIn(s.insightsHome))
+	mux.Handle("GET /insights/costs", s.signedIn(s.insightsCosts))
+
 	mux.Handle("GET /settings", s.signedIn(s.settingsHome))
 	mux.Handle("GET /settings/api-keys", s.signedIn(s.apiKeyList))
 	mux.Handle("POST /settings/api-keys", s.signedIn(s.apiKeyCreate))
@@ -145,6 +162,13 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /settings/facilities/{id}", s.signedIn(s.facilityUpdate))
 	mux.Handle("POST /settings/facilities/{id}/bins", s.signedIn(s.binCreate))
 	mux.Handle("POST /settings/facilities/{id}/bins/{bin}", s.signedIn(s.binUpdate))
+	mux.Handle("POST /settings/facilities/{id}/connection", s.signedIn(s.connectionSave))
+	mux.Handle("POST /settings/facilities/{id}/connection/rotate-secret", s.signedIn(s.connectionRotate))
+	mux.Handle("POST /settings/facilities/{id}/connection/disconnect", s.signedIn(s.connectionDisconnect))
+	mux.Handle("POST /settings/facilities/{id}/connection/api-key", s.signedIn(s.connectionAPIKey))
+	mux.Handle("POST /settings/facilities/{id}/connection/sync-stock", s.signedIn(s.connectionSyncStock))
+	mux.Handle("POST /settings/facilities/{id}/costs", s.signedIn(s.costProfileSave))
+	mux.Handle("POST /settings/facilities/{id}/supplier-prices", s.signedIn(s.supplierPricesSave))
 	mux.Handle("GET /settings/webhooks", s.signedIn(s.webhookList))
 	mux.Handle("POST /settings/webhooks", s.signedIn(s.webhookCreate))
 	mux.Handle("GET /settings/webhooks/{id}", s.signedIn(s.webhookShow))
@@ -172,6 +196,12 @@ func (s *server) routes() http.Handler {
 
 	mux.Handle("GET /notifications", s.signedIn(s.notificationList))
 	mux.Handle("GET /notifications/bell", s.signedIn(s.notificationBell))
+
+	// The supplier portal works without an account: a signed link opens one
+	// fulfilment order, and no sign-in cookie is read or set.
+	mux.Handle("GET /portal/fulfillment-orders/{id}", s.portal(s.portalShow))
+	mux.Handle("GET /portal/fulfillment-orders/{id}/po.pdf", s.portal(s.portalPDF))
+	mux.Handle("POST /portal/fulfillment-orders/{id}/{action}", s.portal(s.portalAct))
 
 	mux.Handle("/", s.signedIn(s.notFound))
 
