@@ -261,12 +261,19 @@ func (s *Service) SupplierCosts(ctx context.Context, tenantID, facilityID string
 	return out, nil
 }
 
-// SetSupplierCosts records a supplier's prices (replacing those of the
-// same SKUs), all or nothing.
+// SetSupplierCosts replaces a supplier's price list, all or nothing.
 func (s *Service) SetSupplierCosts(ctx context.Context, tenantID, facilityID string, cs []SupplierCost) error {
 	var fe errs.FieldList
 	if len(cs) == 0 || len(cs) > 5000 {
 		fe.Add("items", "must list 1 to 5000 prices", len(cs))
+	}
+	seen := map[string]bool{}
+	for i, c := range cs {
+		if sku := strings.TrimSpace(c.SKU); seen[sku] {
+			fe.Add(fmt.Sprintf("items[%d].sku", i), "is listed twice", c.SKU)
+		} else {
+			seen[sku] = true
+		}
 	}
 	now := s.now()
 	for i := range cs {

@@ -37,7 +37,7 @@ func (a *API) routes() {
 	route(a, "GET /facilities/{id}/cost-profile", "analytics:read", "get-facility-cost-profile", "A facility's fulfilment fees", a.getCostProfile)
 	route(a, "PUT /facilities/{id}/cost-profile", "settings:write", "put-facility-cost-profile", "Set a facility's fulfilment fees", a.putCostProfile)
 	route(a, "GET /facilities/{id}/supplier-costs", "analytics:read", "list-supplier-costs", "A dropship supplier's prices per SKU", a.listSupplierCosts)
-	route(a, "PUT /facilities/{id}/supplier-costs", "settings:write", "put-supplier-costs", "Record a dropship supplier's prices (replacing those of the same SKUs), all or nothing", a.putSupplierCosts)
+	route(a, "PUT /facilities/{id}/supplier-costs", "settings:write", "put-supplier-costs", "Replace a dropship supplier's price list, all or nothing", a.putSupplierCosts)
 	route(a, "GET /facilities/{id}/bins", "inventory:read", "list-bins", "List a facility's bins", a.listBins)
 	route(a, "POST /facilities/{id}/bins", "inventory:write", "create-bin", "Add a bin to a facility", a.createBin, created)
 	route(a, "GET /bins/{id}", "inventory:read", "get-bin", "Get a bin", a.getBin)

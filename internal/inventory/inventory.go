@@ -140,6 +140,7 @@ type Location struct {
 type Item struct {
 	ID             string
 	SKU            string
+	Name           string // the catalogue's name
 	AllowBackorder bool
 	Archived       bool
 	Components     []ItemComponent // a kit's components; empty otherwise

@@ -123,6 +123,7 @@ type FulfillmentTx interface {
 // FulfillmentOrderView is a fulfilment order with what it holds.
 type FulfillmentOrderView struct {
 	FulfillmentOrder
+	OrderNumber  string
 	FacilityCode string
 	Lines        []FulfillmentLine
 }
@@ -320,7 +321,7 @@ func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentO
 	codes := map[string]string{}
 	out := make([]FulfillmentOrderView, 0, len(fos))
 	for _, fo := range fos {
-		v := FulfillmentOrderView{FulfillmentOrder: fo, Lines: []FulfillmentLine{}}
+		v := FulfillmentOrderView{FulfillmentOrder: fo, OrderNumber: o.Number, Lines: []FulfillmentLine{}}
 		if _, ok := codes[fo.FacilityID]; !ok {
 			f, err := s.inv.Facility(ctx, o.TenantID, fo.FacilityID)
 			if err != nil {
@@ -589,12 +590,13 @@ func shipmentLines(op string, o *Order, left map[string]int64, req []FulfillLine
 // FulfillmentOrderDoc is a fulfilment order as the API shows it and as
 // events carry it.
 type FulfillmentOrderDoc struct {
-	ID         string                 `json:"id"`
-	OrderID    string                 `json:"order_id"`
-	FacilityID string                 `json:"facility_id"`
-	Facility   string                 `json:"facility" doc:"The facility's code."`
-	Status     FulfillmentOrderStatus `json:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED"`
-	HoldReason string                 `json:"hold_reason,omitempty"`
+	ID          string                 `json:"id"`
+	OrderID     string                 `json:"order_id"`
+	OrderNumber string                 `json:"order_number"`
+	FacilityID  string                 `json:"facility_id"`
+	Facility    string                 `json:"facility" doc:"The facility's code."`
+	Status      FulfillmentOrderStatus `json:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED"`
+	HoldReason  string                 `json:"hold_reason,omitempty"`
 	// RequestStatus is where the request to a 3PL or supplier stands.
 	RequestStatus RequestStatus        `json:"request_status,omitempty" enum:"UNSUBMITTED,SUBMITTED,ACCEPTED,REJECTED,CANCELLATION_REQUESTED,CANCELLATION_ACCEPTED,CANCELLATION_REJECTED,CLOSED" doc:"Absent at the merchant's own facilities."`
 	ProviderRef   string               `json:"provider_ref,omitempty" doc:"The provider's id for the request."`
@@ -617,7 +619,7 @@ type FulfillmentLineDoc struct {
 
 // Doc is the wire shape of v.
 func (v FulfillmentOrderView) Doc() FulfillmentOrderDoc {
-	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status, HoldReason: v.HoldReason,
+	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, OrderNumber: v.OrderNumber, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status, HoldReason: v.HoldReason,
 		RequestStatus: v.RequestStatus, ProviderRef: v.ProviderRef, Pending: v.Pending, Attempts: v.Attempts, NextAttemptAt: v.NextAttemptAt, LastError: v.LastError,
 		Lines: make([]FulfillmentLineDoc, 0, len(v.Lines)), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	for _, l := range v.Lines {

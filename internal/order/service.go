@@ -164,6 +164,10 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 		for i := range o.Lines {
 			o.Lines[i].ID = id.New("oli")
 			o.Lines[i].ProductID = items[o.Lines[i].SKU].ID
+			if o.Lines[i].Name == "" {
+				// Packing slips and purchase orders need a name.
+				o.Lines[i].Name = items[o.Lines[i].SKU].Name
+			}
 		}
 		if in.Cancelled {
 			o.Status = Cancelled

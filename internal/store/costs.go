@@ -65,6 +65,9 @@ func (s *Costs) SupplierCosts(ctx context.Context, tenantID, facilityID string) 
 
 func (s *Costs) SetSupplierCosts(ctx context.Context, tenantID, facilityID string, cs []costs.SupplierCost) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM supplier_costs WHERE tenant_id = $1 AND facility_id = $2`, tenantID, facilityID); err != nil {
+			return wrap("store.SetSupplierCosts", err)
+		}
 		for _, c := range cs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO supplier_costs (tenant_id, facility_id, sku, currency, unit_cost, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (tenant_id, facility_id, sku) DO UPDATE SET currency = excluded.currency, unit_cost = excluded.unit_cost, updated_at = excluded.updated_at`,

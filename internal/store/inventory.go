@@ -580,7 +580,7 @@ func (s *Inventory) Items(ctx context.Context, tenantID string, skus []string) (
 	for _, s := range skus {
 		args = append(args, s)
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, sku, allow_backorder, archived_at IS NOT NULL, is_kit FROM products WHERE tenant_id = $1 AND sku IN (`+placeholders(2, len(skus))+`)`, args...)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, sku, name, allow_backorder, archived_at IS NOT NULL, is_kit FROM products WHERE tenant_id = $1 AND sku IN (`+placeholders(2, len(skus))+`)`, args...)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -588,7 +588,7 @@ func (s *Inventory) Items(ctx context.Context, tenantID string, skus []string) (
 	for rows.Next() {
 		var it inventory.Item
 		var isKit bool
-		if err := rows.Scan(&it.ID, &it.SKU, &it.AllowBackorder, &it.Archived, &isKit); err != nil {
+		if err := rows.Scan(&it.ID, &it.SKU, &it.Name, &it.AllowBackorder, &it.Archived, &isKit); err != nil {
 			rows.Close()
 			return nil, wrap(op, err)
 		}

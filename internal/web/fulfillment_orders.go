@@ -274,20 +274,9 @@ func (s *server) fulfilmentQueue(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		// The queue names each order; the fulfilment order knows its id only.
-		numbers := map[string]string{}
 		now := time.Now()
 		for _, v := range vs {
-			n, ok := numbers[v.OrderID]
-			if !ok {
-				o, err := svc.Get(ctx, p.Tenant.ID, v.OrderID)
-				if err != nil {
-					return err
-				}
-				n = o.Number
-				numbers[v.OrderID] = n
-			}
-			page.Rows = append(page.Rows, foRowOf(v, n, names[v.FacilityID], now))
+			page.Rows = append(page.Rows, foRowOf(v, v.OrderNumber, names[v.FacilityID], now))
 		}
 		if next != "" {
 			page.NextURL = f.url(next)
