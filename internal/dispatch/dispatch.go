@@ -172,6 +172,9 @@ func (s *Service) RotateSecret(ctx context.Context, tenantID, facilityID string)
 // send, providers to poll. It reports how many fulfilment orders it
 // handled; one failing does not stop the rest (it is retried later).
 func (s *Service) Run(ctx context.Context) (int, error) {
+	if _, err := s.orders.OpenScheduled(ctx); err != nil {
+		return 0, err
+	}
 	refs, err := s.orders.DueRequests(ctx, 100)
 	if err != nil {
 		return 0, err
@@ -356,6 +359,14 @@ func (s *Service) poll(ctx context.Context, c Connection, fo order.FulfillmentOr
 		next = time.Time{}
 	case provider.Shipped:
 		next = time.Time{}
+		// Done at the provider with units unshipped (Amazon's
+		// CompletePartialled): the rest waits for the merchant.
+		if cur, err := s.orders.FulfillmentOrder(ctx, fo.TenantID, fo.ID); err == nil && cur.Remaining() > 0 &&
+			cur.Status != order.FulfillmentClosed && cur.Status != order.FulfillmentCancelled {
+			if err := act(order.ActionClose, "PROVIDER_INCOMPLETE", st.Reason); err != nil {
+				return err
+			}
+		}
 	}
 	return s.orders.Polled(ctx, fo.TenantID, fo.ID, next)
 }

@@ -37,8 +37,9 @@ func (a *API) checkFacility(ctx context.Context, foID string) error {
 type actionIn struct {
 	ID   string `path:"id" maxLength:"64"`
 	Body *struct {
-		Reason  string `json:"reason,omitempty" maxLength:"200" doc:"Why: for hold and reject (e.g. INVENTORY_OUT_OF_STOCK, INCORRECT_ADDRESS, OTHER)."`
-		Message string `json:"message,omitempty" maxLength:"2000"`
+		Reason    string     `json:"reason,omitempty" maxLength:"200" doc:"Why: for hold, reject and close (e.g. INVENTORY_OUT_OF_STOCK, INCORRECT_ADDRESS, OTHER)."`
+		Message   string     `json:"message,omitempty" maxLength:"2000"`
+		FulfillAt *time.Time `json:"fulfill_at,omitempty" doc:"For schedule: when it opens."`
 	}
 }
 
@@ -51,6 +52,9 @@ func (a *API) action(kind string) func(ctx context.Context, in *actionIn) (*fulf
 		act := order.FulfillmentAction{Kind: kind}
 		if in.Body != nil {
 			act.Reason, act.Message = in.Body.Reason, in.Body.Message
+			if in.Body.FulfillAt != nil {
+				act.FulfillAt = *in.Body.FulfillAt
+			}
 		}
 		v, err := a.d.Orders.Act(ctx, principal(ctx).TenantID, in.ID, act, actor(ctx))
 		if err != nil {

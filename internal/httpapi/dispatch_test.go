@@ -161,6 +161,7 @@ func TestThreePLHandshakeEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		var fo order.FulfillmentOrderDoc
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("GET", "/api/v1/fulfillment-orders/"+euFO, key, nil), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestUnsubmitted || fo.Attempts != 1 || fo.LastError == "" || fo.NextAttemptAt == nil {
 			t.Fatalf("after a failed send: %+v", fo)
@@ -204,6 +205,7 @@ func TestThreePLHandshakeEndToEnd(t *testing.T) {
 		must(a.Do("GET", "/api/v1/orders", tplKey, nil), 403)
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+euFO+"/move", tplKey, map[string]any{"facility": "DEN"}), 403)
 
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+euFO+"/accept", tplKey, map[string]any{"message": "will ship today"}), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestAccepted {
 			t.Fatalf("accepted: %+v", fo)
@@ -309,6 +311,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		// First order: EU1 rejects, DEN has 2 → re-sourced there.
 		o1, fo1 := place("R-1")
 		var fo order.FulfillmentOrderDoc
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo1+"/reject", k.Key, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "damaged"}), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestRejected || fo.Status != order.FulfillmentClosed {
 			t.Fatalf("rejected: %+v", fo)
@@ -338,6 +341,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 
 		// Second order: EU1 rejects, nowhere else has 2 → held, stock kept.
 		o2, fo2 := place("R-2")
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/reject", k.Key, map[string]any{"reason": "OTHER"}), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestRejected || fo.Status == order.FulfillmentClosed {
 			t.Fatalf("rejected without re-sourcing: %+v", fo)
@@ -353,6 +357,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/move", key, map[string]any{"facility": "DEN"}), 409)
 		// Stock arrives at DEN: the merchant moves it there.
 		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "DEN", "quantity": 2, "kind": "receive"}), 201)
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/move", key, map[string]any{"facility": "DEN"}), 200).JSON(t, &fo)
 		if fo.Facility != "DEN" || len(fo.Lines) != 1 || fo.Lines[0].Quantity != 2 {
 			t.Fatalf("moved: %+v", fo)
@@ -368,6 +373,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		// merchant cancels; the 3PL is asked and agrees.
 		_, fo3 := place("R-3")
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept", k.Key, nil), 200)
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/cancel", key, nil), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestCancellationRequest || fo.Pending != "cancel" {
 			t.Fatalf("cancel requested: %+v", fo)
@@ -379,6 +385,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		if last := reqs[len(reqs)-1]; last.Kind != "CANCELLATION_REQUEST" || last.FulfillmentOrder.ID != fo3 {
 			t.Fatalf("last request: %+v", last)
 		}
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept_cancellation", k.Key, nil), 200).JSON(t, &fo)
 		if fo.Status != order.FulfillmentCancelled || fo.RequestStatus != order.RequestCancellationAccepted {
 			t.Fatalf("cancelled: %+v", fo)
@@ -394,6 +401,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		o4, fo4 := place("R-4")
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept", k.Key, nil), 200)
 		must(a.Do("POST", "/api/v1/orders/"+o4.ID+"/cancel", key, map[string]any{"reason": "customer"}), 200)
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("GET", "/api/v1/fulfillment-orders/"+fo4, key, nil), 200).JSON(t, &fo)
 		if fo.Status != order.FulfillmentCancelled || fo.RequestStatus != order.RequestCancellationRequest || fo.Pending != "cancel" {
 			t.Fatalf("after the order was cancelled: %+v", fo)
@@ -405,9 +413,115 @@ func TestThreePLRejectionResources(t *testing.T) {
 		if last := reqs[len(reqs)-1]; last.Kind != "CANCELLATION_REQUEST" || last.FulfillmentOrder.ID != fo4 {
 			t.Fatalf("last request: %+v", last)
 		}
+		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept_cancellation", k.Key, nil), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestCancellationAccepted {
 			t.Fatalf("confirmed: %+v", fo)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}
+
+// A scheduled fulfilment order is neither sent nor shipped before its time,
+// then opens and goes out; a 3PL closing a request unfinished leaves it
+// INCOMPLETE with the rest reserved, for the merchant to move.
+func TestFulfillmentScheduleAndIncomplete(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e, allowPrivate)
+		ctx := context.Background()
+		ten, key := a.Tenant("Shop")
+		tpl := newFake3PL(t)
+		must := func(r testenv.Response, code int) testenv.Response {
+			t.Helper()
+			if r.Code != code {
+				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+			}
+			return r
+		}
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "TENT", "name": "Tent"}), 201)
+		var den, eu struct {
+			ID             string
+			CallbackSecret string `json:"callback_secret"`
+		}
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own", "priority": 5}), 201).JSON(t, &den)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "priority": 1,
+			"callback_url": tpl.srv.URL + "/fulfillment"}), 201).JSON(t, &eu)
+		tpl.secret = eu.CallbackSecret
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 3, "kind": "receive"}), 201)
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "DEN", "quantity": 3, "kind": "receive"}), 201)
+		var k struct{ Key string }
+		must(a.Do("POST", "/api/v1/facilities/"+eu.ID+"/api-keys", key, nil), 201).JSON(t, &k)
+		var o order.Doc
+		must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": "P-1", "currency": "USD", "customer": map[string]any{"name": "Ada"},
+			"lines": []map[string]any{{"sku": "TENT", "quantity": 3, "unit_price": "100.00"}}}), 201).JSON(t, &o)
+		var fos struct{ Items []order.FulfillmentOrderDoc }
+		must(a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &fos)
+		foID := fos.Items[0].ID
+
+		p := problemOf(t, must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/schedule", key, map[string]any{"fulfill_at": "2020-01-01T00:00:00Z"}), 422))
+		if len(p.Errors) != 1 || p.Errors[0].Location != "body.fulfill_at" {
+			t.Fatalf("past date: %+v", p)
+		}
+		at := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+		var fo order.FulfillmentOrderDoc
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/schedule", key, map[string]any{"fulfill_at": at}), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentScheduled || fo.FulfillAt == nil || !fo.FulfillAt.Equal(at) {
+			t.Fatalf("scheduled: %+v", fo)
+		}
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(tpl.requests()); n != 0 {
+			t.Fatalf("a scheduled request was sent (%d)", n)
+		}
+		if p := problemOf(t, must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/fulfill", key, map[string]any{}), 409)); p.Code != "fulfillment_order_scheduled" {
+			t.Fatalf("fulfil while scheduled: %+v", p)
+		}
+		// Its time comes: it opens and the request goes out.
+		later := time.Now().UTC().Add(2 * time.Hour)
+		a.Orders.SetClock(func() time.Time { return later })
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+foID, key, nil), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentOpen || fo.RequestStatus != order.RequestSubmitted || len(tpl.requests()) != 1 {
+			t.Fatalf("opened: %+v (%d requests)", fo, len(tpl.requests()))
+		}
+
+		// The 3PL ships 1 of 3 and closes the request: INCOMPLETE, 2 still
+		// reserved at EU1, the order held.
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/accept", k.Key, nil), 200)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/fulfill", k.Key, map[string]any{"lines": []map[string]any{{"sku": "TENT", "quantity": 1}}}), 201)
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/close", k.Key, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "two damaged"}), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentIncomplete || fo.RequestStatus != order.RequestClosed || fo.Lines[0].Quantity != 2 || fo.Lines[0].Fulfilled != 1 {
+			t.Fatalf("closed unfinished: %+v", fo)
+		}
+		must(a.Do("GET", "/api/v1/orders/"+o.ID, key, nil), 200).JSON(t, &o)
+		if len(o.Holds) != 1 || o.FulfillmentStatus != "partially_fulfilled" {
+			t.Fatalf("order: holds %+v, %s", o.Holds, o.FulfillmentStatus)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 2 || l.OnHand != 2 {
+			t.Fatalf("EU1: %+v", l)
+		}
+		// The merchant moves the rest to DEN and releases the hold.
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/move", key, map[string]any{"facility": "DEN"}), 200).JSON(t, &fo)
+		if fo.Facility != "DEN" || fo.Lines[0].Quantity != 2 {
+			t.Fatalf("moved: %+v", fo)
+		}
+		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 0 {
+			t.Fatalf("EU1 after move: %+v", l)
+		}
+		must(a.Do("POST", "/api/v1/orders/"+o.ID+"/holds/release", key, map[string]any{"reason": "OTHER"}), 200)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo.ID+"/fulfill", key, map[string]any{}), 201)
+		must(a.Do("GET", "/api/v1/orders/"+o.ID, key, nil), 200).JSON(t, &o)
+		if o.FulfillmentStatus != "fulfilled" {
+			t.Fatalf("order: %s", o.FulfillmentStatus)
 		}
 		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
 			t.Fatalf("check: %v %+v", err, ds)

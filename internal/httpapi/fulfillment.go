@@ -40,7 +40,7 @@ func (a *API) listFulfillmentOrders(ctx context.Context, in *struct {
 	PageParams
 	OrderID       string `query:"order_id" maxLength:"64"`
 	Facility      string `query:"facility" maxLength:"64" doc:"Facility code."`
-	Status        string `query:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED" doc:"The stored status (an order's hold or cancellation shows on its fulfilment orders without being stored there)."`
+	Status        string `query:"status" enum:"OPEN,IN_PROGRESS,SCHEDULED,ON_HOLD,INCOMPLETE,CLOSED,CANCELLED" doc:"The stored status (an order's hold or cancellation shows on its fulfilment orders without being stored there)."`
 	RequestStatus string `query:"request_status" enum:"UNSUBMITTED,SUBMITTED,ACCEPTED,REJECTED,CANCELLATION_REQUESTED,CANCELLATION_ACCEPTED,CANCELLATION_REJECTED,CLOSED"`
 }) (*fulfillmentOrdersOut, error) {
 	p := principal(ctx)

@@ -19,10 +19,12 @@ const (
 	FulfillmentOnHold     FulfillmentOrderStatus = "ON_HOLD"     // held on its own, or shown while its order is on hold
 	FulfillmentClosed     FulfillmentOrderStatus = "CLOSED"      // nothing left to ship from its facility
 	FulfillmentCancelled  FulfillmentOrderStatus = "CANCELLED"   // cancelled, or shown once its order is cancelled
+	FulfillmentScheduled  FulfillmentOrderStatus = "SCHEDULED"   // waits until FulfillAt, then opens
+	FulfillmentIncomplete FulfillmentOrderStatus = "INCOMPLETE"  // the 3PL closed it with units unshipped
 )
 
 // FulfillmentStatuses lists every status a fulfilment order shows.
-var FulfillmentStatuses = []FulfillmentOrderStatus{FulfillmentOpen, FulfillmentInProgress, FulfillmentOnHold, FulfillmentClosed, FulfillmentCancelled}
+var FulfillmentStatuses = []FulfillmentOrderStatus{FulfillmentOpen, FulfillmentInProgress, FulfillmentScheduled, FulfillmentOnHold, FulfillmentIncomplete, FulfillmentClosed, FulfillmentCancelled}
 
 // Event types of fulfilment.
 const (
@@ -53,8 +55,10 @@ type FulfillmentOrder struct {
 	Attempts      int
 	NextAttemptAt *time.Time
 	LastError     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// FulfillAt is when a SCHEDULED fulfilment order opens.
+	FulfillAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // LineReservation is an active reservation held for one of an order's
@@ -349,7 +353,7 @@ func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentO
 				v.Status = FulfillmentCancelled
 			case o.Status == Closed || v.Remaining() == 0 && len(v.Lines) > 0:
 				v.Status = FulfillmentClosed
-			case o.OnHold():
+			case o.OnHold() && (fo.Status == FulfillmentOpen || fo.Status == FulfillmentInProgress):
 				v.Status = FulfillmentOnHold
 			}
 		}
@@ -414,6 +418,9 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 		}
 		if fo.Status == FulfillmentOnHold {
 			return false, errs.WithCode(errs.E(op, errs.Conflict, "the fulfilment order is on hold: "+fo.HoldReason), "fulfillment_order_on_hold")
+		}
+		if fo.Status == FulfillmentScheduled {
+			return false, errs.WithCode(errs.E(op, errs.Conflict, "the fulfilment order is scheduled for "+fo.FulfillAt.Format(time.RFC3339)+"; open it first"), "fulfillment_order_scheduled")
 		}
 		if in.ExternalID != "" {
 			if shID, found, err := tx.ShipmentByExternalID(ctx, tenantID, fo.ID, in.ExternalID); err != nil || found {
@@ -595,7 +602,8 @@ type FulfillmentOrderDoc struct {
 	OrderNumber string                 `json:"order_number"`
 	FacilityID  string                 `json:"facility_id"`
 	Facility    string                 `json:"facility" doc:"The facility's code."`
-	Status      FulfillmentOrderStatus `json:"status" enum:"OPEN,IN_PROGRESS,ON_HOLD,CLOSED,CANCELLED"`
+	Status      FulfillmentOrderStatus `json:"status" enum:"OPEN,IN_PROGRESS,SCHEDULED,ON_HOLD,INCOMPLETE,CLOSED,CANCELLED"`
+	FulfillAt   *time.Time             `json:"fulfill_at,omitempty" doc:"When a SCHEDULED fulfilment order opens."`
 	HoldReason  string                 `json:"hold_reason,omitempty"`
 	// RequestStatus is where the request to a 3PL or supplier stands.
 	RequestStatus RequestStatus        `json:"request_status,omitempty" enum:"UNSUBMITTED,SUBMITTED,ACCEPTED,REJECTED,CANCELLATION_REQUESTED,CANCELLATION_ACCEPTED,CANCELLATION_REJECTED,CLOSED" doc:"Absent at the merchant's own facilities."`
@@ -619,7 +627,7 @@ type FulfillmentLineDoc struct {
 
 // Doc is the wire shape of v.
 func (v FulfillmentOrderView) Doc() FulfillmentOrderDoc {
-	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, OrderNumber: v.OrderNumber, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status, HoldReason: v.HoldReason,
+	d := FulfillmentOrderDoc{ID: v.ID, OrderID: v.OrderID, OrderNumber: v.OrderNumber, FacilityID: v.FacilityID, Facility: v.FacilityCode, Status: v.Status, HoldReason: v.HoldReason, FulfillAt: v.FulfillAt,
 		RequestStatus: v.RequestStatus, ProviderRef: v.ProviderRef, Pending: v.Pending, Attempts: v.Attempts, NextAttemptAt: v.NextAttemptAt, LastError: v.LastError,
 		Lines: make([]FulfillmentLineDoc, 0, len(v.Lines)), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	for _, l := range v.Lines {

@@ -81,10 +81,11 @@ func asked(k inventory.FacilityKind) bool {
 // FulfillmentAction is one change to a fulfilment order by the merchant,
 // the 3PL, or the dispatcher.
 type FulfillmentAction struct {
-	Kind        string // hold, release, cancel, accept, reject, submit, accept_cancellation, reject_cancellation
-	Reason      string // for hold and reject
-	Message     string
-	ProviderRef string // for the dispatcher's submitted
+	Kind    string // see the Action constants
+	Reason  string // for hold, reject, close
+	Message string
+	// FulfillAt is when a scheduled fulfilment order opens (schedule).
+	FulfillAt time.Time
 }
 
 // Actions of FulfillmentAction.Kind.
@@ -97,6 +98,9 @@ const (
 	ActionSubmit             = "submit"
 	ActionAcceptCancellation = "accept_cancellation"
 	ActionRejectCancellation = "reject_cancellation"
+	ActionSchedule           = "schedule" // wait until FulfillAt (pre-orders)
+	ActionOpen               = "open"     // a scheduled one now
+	ActionClose              = "close"    // the 3PL will ship no more of it
 )
 
 // Act applies an action to a fulfilment order in one transaction with its
@@ -190,6 +194,53 @@ func (s *Service) act(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder
 		return s.event(ctx, tx, o, actor, "fulfillment_"+a.Kind, msg, map[string]any{"fulfillment_order_id": fo.ID})
 	}
 	switch a.Kind {
+	case ActionSchedule:
+		if done || fo.Status == FulfillmentIncomplete {
+			return false, "", conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
+		}
+		if !a.FulfillAt.After(s.now()) {
+			return false, "", errs.InvalidFields(op, errs.FieldError{Field: "fulfill_at", Message: "must be in the future", Value: a.FulfillAt})
+		}
+		switch fo.RequestStatus {
+		case RequestNone, RequestUnsubmitted, RequestRejected:
+		default:
+			return false, "", conflict(op, "request_status", "the request is "+string(fo.RequestStatus)+" at the facility; cancel it first")
+		}
+		if fo.Status != FulfillmentOpen && fo.Status != FulfillmentScheduled {
+			return false, "", conflict(op, "fulfillment_order_started", "only an open fulfilment order with nothing shipped can be scheduled")
+		}
+		at := a.FulfillAt.UTC()
+		fo.Status, fo.FulfillAt = FulfillmentScheduled, &at
+		return true, "", timeline("Fulfilment at " + f.Code + " scheduled for " + at.Format("2006-01-02 15:04 MST"))
+	case ActionOpen:
+		if fo.Status != FulfillmentScheduled {
+			return false, "", nil
+		}
+		fo.Status = FulfillmentOpen // FulfillAt stays, as in Shopify
+		if fo.RequestStatus == RequestUnsubmitted && asked(f.Kind) {
+			fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = PendingRequest, 0, nil, ""
+		}
+		return true, "", timeline("Fulfilment at " + f.Code + " opened")
+	case ActionClose:
+		if done || fo.Status == FulfillmentIncomplete {
+			return false, "", nil
+		}
+		if fo.RequestStatus != RequestAccepted && fo.RequestStatus != RequestSubmitted && fo.RequestStatus != RequestCancellationRejected {
+			return false, "", conflict(op, "request_status", "only a request the facility has can be closed (the request is "+string(fo.RequestStatus)+")")
+		}
+		fo.RequestStatus, fo.Pending = RequestClosed, ""
+		if err := note("closed", a.Reason, a.Message); err != nil {
+			return false, "", err
+		}
+		// What it still holds stays reserved there for the merchant to
+		// move or cancel.
+		fo.Status = FulfillmentIncomplete
+		if !o.HasHold(OtherHold) {
+			if err := s.addHold(ctx, tx, o, OtherHold, f.Code+" closed the fulfilment request with units unshipped: "+strings.TrimSpace(a.Reason+" "+a.Message), "system"); err != nil {
+				return false, "", err
+			}
+		}
+		return true, "", timeline(f.Code + " closed the fulfilment request unfinished")
 	case ActionHold:
 		if done {
 			return false, "", conflict(op, "fulfillment_order_closed", "the fulfilment order is "+strings.ToLower(string(fo.Status)))
@@ -635,6 +686,23 @@ func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode, actor 
 		return FulfillmentOrderView{}, wrap(op, err)
 	}
 	return view, nil
+}
+
+// OpenScheduled opens the scheduled fulfilment orders whose time has come
+// and reports how many.
+func (s *Service) OpenScheduled(ctx context.Context) (int, error) {
+	refs, err := s.store.ScheduledDue(ctx, s.now(), 200)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range refs {
+		if _, err := s.Act(ctx, r[0], r[1], FulfillmentAction{Kind: ActionOpen}, "system"); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // RequestHistory lists a fulfilment order's requests and answers, oldest

@@ -46,6 +46,9 @@ type Store interface {
 	// work due at now, whose fulfilment order and order are not on hold.
 	DueRequests(ctx context.Context, now time.Time, limit int) ([][2]string, error)
 	RequestMessages(ctx context.Context, tenantID, foID string) ([]RequestMessage, error)
+	// ScheduledDue lists SCHEDULED fulfilment orders (tenant, id) whose
+	// FulfillAt has come.
+	ScheduledDue(ctx context.Context, now time.Time, limit int) ([][2]string, error)
 }
 
 // Service is the orders API.

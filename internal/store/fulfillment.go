@@ -105,34 +105,32 @@ func activeMark(s order.FulfillmentOrderStatus) any {
 
 func (t *orderTx) InsertFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_orders (id, tenant_id, order_id, facility_id, status, active, hold_reason, request_status,
-		provider_ref, pending, attempts, next_attempt_at, last_error, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`,
+		provider_ref, pending, attempts, next_attempt_at, last_error, fulfill_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
 		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
-		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.CreatedAt, f.UpdatedAt)
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.CreatedAt, f.UpdatedAt)
 	return wrap("store.InsertFulfillmentOrder", err)
 }
 
 func (t *orderTx) SaveFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE fulfillment_orders SET status = $3, active = $4, hold_reason = $5, request_status = $6,
-		provider_ref = $7, pending = $8, attempts = $9, next_attempt_at = $10, last_error = $11, updated_at = $12 WHERE tenant_id = $1 AND id = $2`,
+		provider_ref = $7, pending = $8, attempts = $9, next_attempt_at = $10, last_error = $11, fulfill_at = $12, updated_at = $13
+		WHERE tenant_id = $1 AND id = $2`,
 		f.TenantID, f.ID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
-		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.UpdatedAt)
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.UpdatedAt)
 	return affected("store.SaveFulfillmentOrder", "fulfillment order", res, err)
 }
 
 const fulfillmentCols = `id, tenant_id, order_id, facility_id, status, hold_reason, request_status, provider_ref, pending, attempts,
-	next_attempt_at, last_error, created_at, updated_at`
+	next_attempt_at, last_error, fulfill_at, created_at, updated_at`
 
 func scanFulfillmentOrder(row interface{ Scan(...any) error }) (order.FulfillmentOrder, error) {
 	var f order.FulfillmentOrder
-	var next sql.NullTime
+	var next, at sql.NullTime
 	err := row.Scan(&f.ID, &f.TenantID, &f.OrderID, &f.FacilityID, &f.Status, &f.HoldReason, &f.RequestStatus, &f.ProviderRef, &f.Pending, &f.Attempts,
-		&next, &f.LastError, &f.CreatedAt, &f.UpdatedAt)
+		&next, &f.LastError, &at, &f.CreatedAt, &f.UpdatedAt)
 	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
-	if next.Valid {
-		t := next.Time.UTC()
-		f.NextAttemptAt = &t
-	}
+	f.NextAttemptAt, f.FulfillAt = timePtr(next), timePtr(at)
 	return f, err
 }
 
@@ -266,9 +264,29 @@ func (s *Orders) DueRequests(ctx context.Context, now time.Time, limit int) ([][
 	const op = "store.DueRequests"
 	rows, err := s.db.R.QueryContext(ctx, `SELECT f.tenant_id, f.id FROM fulfillment_orders f
 		WHERE f.pending <> '' AND (f.next_attempt_at IS NULL OR f.next_attempt_at <= $1)
-		  AND (f.pending <> 'request' OR f.status <> 'ON_HOLD'
+		  AND (f.pending <> 'request' OR f.status NOT IN ('ON_HOLD', 'SCHEDULED')
 		       AND NOT EXISTS (SELECT 1 FROM order_holds h WHERE h.order_id = f.order_id AND h.released_at IS NULL))
 		ORDER BY f.id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var r [2]string
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// ScheduledDue lists scheduled fulfilment orders (tenant, id) whose time
+// has come.
+func (s *Orders) ScheduledDue(ctx context.Context, now time.Time, limit int) ([][2]string, error) {
+	const op = "store.ScheduledDue"
+	rows, err := s.db.R.QueryContext(ctx, `SELECT tenant_id, id FROM fulfillment_orders WHERE status = 'SCHEDULED' AND fulfill_at <= $1 ORDER BY fulfill_at, id LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -61,6 +61,7 @@ type shipmentRow struct {
 var fulfilmentStatusLabels = map[order.FulfillmentOrderStatus]string{
 	order.FulfillmentOpen: "Open", order.FulfillmentInProgress: "In progress", order.FulfillmentOnHold: "On hold",
 	order.FulfillmentClosed: "Closed", order.FulfillmentCancelled: "Cancelled",
+	order.FulfillmentScheduled: "Scheduled", order.FulfillmentIncomplete: "Incomplete",
 }
 
 // shipmentEvents reads shipment.created events (store.Notify has it). The

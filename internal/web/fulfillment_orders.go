@@ -396,6 +396,8 @@ type foPage struct {
 	CanWrite        bool
 	CanHold         bool
 	CanRelease      bool
+	CanSchedule     bool
+	CanOpen         bool
 	CanCancel       bool
 	CancelAsks      bool // cancelling asks the 3PL first
 	CanSubmit       bool
@@ -471,6 +473,8 @@ func (s *server) renderFulfilment(w http.ResponseWriter, r *http.Request, status
 	page.CanWrite = p.Principal.Can("fulfillment:write")
 	page.CanHold = !done && fo.HoldReason == ""
 	page.CanRelease = fo.HoldReason != ""
+	page.CanSchedule = fo.Status == order.FulfillmentOpen && !withThem && fo.HoldReason == ""
+	page.CanOpen = fo.Status == order.FulfillmentScheduled
 	page.CanCancel = !done && rs != order.RequestCancellationRequest
 	page.CancelAsks = rs == order.RequestSubmitted || rs == order.RequestAccepted || rs == order.RequestCancellationRejected
 	page.CanSubmit = !done && page.Asked && (rs == order.RequestUnsubmitted || rs == order.RequestRejected)
@@ -593,6 +597,8 @@ func plainField(f errs.FieldError) (string, string) {
 		return "message", "Message"
 	case "facility":
 		return "facility", "Move to"
+	case "fulfill_at":
+		return "fulfill_at", "Ship from"
 	}
 	return "", ""
 }
@@ -607,6 +613,8 @@ var fulfilmentActions = map[string]string{
 	"reject":              order.ActionReject,
 	"accept-cancellation": order.ActionAcceptCancellation,
 	"reject-cancellation": order.ActionRejectCancellation,
+	"schedule":            order.ActionSchedule,
+	"open":                order.ActionOpen,
 }
 
 func (s *server) fulfilmentAct(w http.ResponseWriter, r *http.Request) error {
@@ -626,6 +634,13 @@ func (s *server) fulfilmentAct(w http.ResponseWriter, r *http.Request) error {
 		a.Reason, typed.HoldReason = v("reason"), v("reason")
 	case order.ActionReject, order.ActionRejectCancellation:
 		a.Reason, typed.Reason = v("reason"), v("reason")
+	case order.ActionSchedule:
+		// A date in the tenant's day is read as its start, UTC.
+		at, err := time.Parse("2006-01-02", v("fulfill_at"))
+		if err != nil {
+			return s.fulfilmentRefused(w, r, "schedule", errs.InvalidFields("web.schedule", errs.FieldError{Field: "fulfill_at", Message: "pick a date", Value: v("fulfill_at")}), typed, plainField)
+		}
+		a.FulfillAt = at
 	}
 	after, err := svc.Act(r.Context(), personFrom(r).Tenant.ID, fo.ID, a, actor(r))
 	if err != nil {

@@ -31,11 +31,14 @@ ALTER TABLE fulfillment_orders ADD COLUMN provider_ref TEXT NOT NULL DEFAULT '';
 ALTER TABLE fulfillment_orders ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE fulfillment_orders ADD COLUMN next_attempt_at TIMESTAMP;
 ALTER TABLE fulfillment_orders ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+-- A SCHEDULED fulfilment order opens at fulfill_at (pre-orders, subscriptions).
+ALTER TABLE fulfillment_orders ADD COLUMN fulfill_at TIMESTAMP;
 -- What the dispatcher has to do next: send a request, send a cancellation,
 -- or poll a provider. Empty when nothing.
 ALTER TABLE fulfillment_orders ADD COLUMN pending TEXT NOT NULL DEFAULT '';
 CREATE INDEX fulfillment_orders_pending ON fulfillment_orders (pending, next_attempt_at);
 CREATE INDEX fulfillment_orders_facility ON fulfillment_orders (tenant_id, facility_id, status, id);
+CREATE INDEX fulfillment_orders_scheduled ON fulfillment_orders (status, fulfill_at);
 
 CREATE TABLE fulfillment_order_messages (
     id                   TEXT PRIMARY KEY,
@@ -84,9 +87,11 @@ ALTER TABLE api_keys DROP COLUMN facility_id;
 DROP INDEX shipments_external;
 ALTER TABLE shipments DROP COLUMN external_id;
 DROP TABLE fulfillment_order_messages;
+DROP INDEX fulfillment_orders_scheduled;
 DROP INDEX fulfillment_orders_facility;
 DROP INDEX fulfillment_orders_pending;
 ALTER TABLE fulfillment_orders DROP COLUMN pending;
+ALTER TABLE fulfillment_orders DROP COLUMN fulfill_at;
 ALTER TABLE fulfillment_orders DROP COLUMN last_error;
 ALTER TABLE fulfillment_orders DROP COLUMN next_attempt_at;
 ALTER TABLE fulfillment_orders DROP COLUMN attempts;
