@@ -3,11 +3,13 @@ package order
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/waybill/waybill/internal/errs"
 	"github.com/waybill/waybill/internal/id"
+	"github.com/waybill/waybill/internal/inventory"
 )
 
 // FulfillmentOrderStatus is where a fulfilment order is (Shopify's names).
@@ -262,15 +264,32 @@ func (s *Service) ListFulfillmentOrders(ctx context.Context, tenantID string, f 
 // openFulfillmentOrders creates the fulfilment orders that are due: one for
 // each (order, facility) where a line holds stock and none is active.
 func (s *Service) openFulfillmentOrders(ctx context.Context, tx Tx, tenantID, orderID string) error {
-	pairs, err := tx.MissingFulfillmentOrders(ctx, tenantID, orderID)
-	if err != nil {
-		return err
+	var pairs [][2]string
+	st, _ := tx.(*settling)
+	if st != nil && st.created[orderID] {
+		// A new order: its stock is wherever this transaction reserved it,
+		// and it has no fulfilment order yet.
+		for fid := range st.touched {
+			pairs = append(pairs, [2]string{orderID, fid})
+		}
+		slices.SortFunc(pairs, func(a, b [2]string) int { return strings.Compare(a[1], b[1]) })
+	} else {
+		var err error
+		if pairs, err = tx.MissingFulfillmentOrders(ctx, tenantID, orderID); err != nil {
+			return err
+		}
 	}
 	now := s.now()
 	for _, p := range pairs {
-		f, err := s.inv.Facility(ctx, tenantID, p[1])
-		if err != nil {
-			return err
+		f, ok := inventory.Facility{}, false
+		if st != nil {
+			f, ok = st.known[p[1]]
+		}
+		if !ok {
+			var err error
+			if f, err = s.inv.Facility(ctx, tenantID, p[1]); err != nil {
+				return err
+			}
 		}
 		fo := FulfillmentOrder{ID: id.New("ffo"), TenantID: tenantID, OrderID: p[0], FacilityID: p[1], Status: FulfillmentOpen, CreatedAt: now, UpdatedAt: now}
 		if asked(f.Kind) {

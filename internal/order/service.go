@@ -231,7 +231,12 @@ func (s *Service) ingest(ctx context.Context, tenantID string, in Input, actor s
 		if err := tx.Emit(ctx, tenantID, EventCreated, "order", o.ID, o.Doc()); err != nil {
 			return err
 		}
-		tx.(*settling).touch(o.ID, false)
+		st := tx.(*settling)
+		st.touch(o.ID, false)
+		st.created[o.ID] = true
+		for _, f := range facilities {
+			st.known[f.ID] = f
+		}
 		out, outcome = o, OutcomeCreated
 		return nil
 	})
@@ -339,6 +344,8 @@ type settling struct {
 	route   Route
 	orders  []string        // orders whose stock may have moved
 	gone    map[string]bool // of those, the ones cancelled
+	created map[string]bool // of those, the ones this transaction created
+	known   map[string]inventory.Facility
 }
 
 // touch marks an order whose fulfilment orders are brought in line with
@@ -361,7 +368,7 @@ func (t *settling) note(a inventory.Allocation) {
 // before the commit.
 func (s *Service) inTx(ctx context.Context, tenantID string, route Route, fn func(Tx) error) error {
 	return s.store.InTx(ctx, func(raw Tx) error {
-		tx := &settling{Tx: raw, touched: map[string][]string{}, route: route, gone: map[string]bool{}}
+		tx := &settling{Tx: raw, touched: map[string][]string{}, route: route, gone: map[string]bool{}, created: map[string]bool{}, known: map[string]inventory.Facility{}}
 		if err := fn(tx); err != nil {
 			return err
 		}

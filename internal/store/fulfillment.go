@@ -68,15 +68,21 @@ func (t *orderTx) OrderReservations(ctx context.Context, tenantID, orderID strin
 
 func (t *orderTx) MissingFulfillmentOrders(ctx context.Context, tenantID, orderID string) ([][2]string, error) {
 	const op = "store.MissingFulfillmentOrders"
-	q := `SELECT DISTINCT ol.order_id, rl.facility_id FROM reservations r
+	const missing = ` AND NOT EXISTS (SELECT 1 FROM fulfillment_orders f WHERE f.tenant_id = $1 AND f.order_id = ol.order_id AND f.facility_id = rl.facility_id AND f.active = TRUE)`
+	// For one order, start from its lines (CROSS JOIN keeps SQLite's
+	// planner to that order): the tenant's active reservations may be many.
+	q := `SELECT DISTINCT ol.order_id, rl.facility_id FROM order_lines ol
+		CROSS JOIN reservations r CROSS JOIN reservation_lines rl
+		WHERE ol.order_id = $2 AND ol.tenant_id = $1
+		  AND r.tenant_id = $1 AND r.ref_type = 'order_line' AND r.ref_id = ol.id AND r.status = 'active'
+		  AND rl.reservation_id = r.id` + missing
+	args := []any{tenantID, orderID}
+	if orderID == "" {
+		q = `SELECT DISTINCT ol.order_id, rl.facility_id FROM reservations r
 		JOIN order_lines ol ON ol.id = r.ref_id AND ol.tenant_id = r.tenant_id
 		JOIN reservation_lines rl ON rl.reservation_id = r.id
-		WHERE r.tenant_id = $1 AND r.ref_type = 'order_line' AND r.status = 'active'
-		  AND NOT EXISTS (SELECT 1 FROM fulfillment_orders f WHERE f.tenant_id = $1 AND f.order_id = ol.order_id AND f.facility_id = rl.facility_id AND f.active = TRUE)`
-	args := []any{tenantID}
-	if orderID != "" {
-		q += ` AND ol.order_id = $2`
-		args = append(args, orderID)
+		WHERE r.tenant_id = $1 AND r.ref_type = 'order_line' AND r.status = 'active'` + missing
+		args = args[:1]
 	}
 	rows, err := t.tx.QueryContext(ctx, q+` ORDER BY 1, 2`, args...)
 	if err != nil {
