@@ -68,13 +68,18 @@ func (a *API) action(kind string) func(ctx context.Context, in *actionIn) (*fulf
 func (a *API) moveFulfillmentOrder(ctx context.Context, in *struct {
 	ID   string `path:"id" maxLength:"64"`
 	Body struct {
-		Facility string `json:"facility" maxLength:"64" doc:"The destination facility's code."`
+		Facility string          `json:"facility" maxLength:"64" doc:"The destination facility's code."`
+		Lines    []FulfillLineIn `json:"lines,omitempty" maxItems:"500" doc:"Move only these units (a split); everything when absent."`
 	}
 }) (*fulfillmentOrderOut, error) {
 	if principal(ctx).FacilityID != "" {
 		return nil, errs.E("httpapi.move", errs.Permission, "a facility's key cannot move fulfilment orders")
 	}
-	v, err := a.d.Orders.Move(ctx, principal(ctx).TenantID, in.ID, in.Body.Facility, actor(ctx))
+	var lines []order.FulfillLine
+	for _, l := range in.Body.Lines {
+		lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	v, err := a.d.Orders.Move(ctx, principal(ctx).TenantID, in.ID, in.Body.Facility, lines, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -272,4 +277,21 @@ func (a *API) createFacilityKey(ctx context.Context, in *struct {
 		return nil, err
 	}
 	return &struct{ Body NewAPIKey }{NewAPIKey{APIKey: keyOut(k), Key: secret}}, nil
+}
+
+func (a *API) mergeFulfillmentOrder(ctx context.Context, in *struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Into string `json:"into" maxLength:"64" doc:"The fulfilment order (of the same order) to merge into."`
+	}
+}) (*fulfillmentOrderOut, error) {
+	if principal(ctx).FacilityID != "" {
+		return nil, errs.E("httpapi.merge", errs.Permission, "a facility's key cannot merge fulfilment orders")
+	}
+	v, err := a.d.Orders.Merge(ctx, principal(ctx).TenantID, in.ID, in.Body.Into, actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	a.d.Wake()
+	return &fulfillmentOrderOut{Body: v.Doc()}, nil
 }

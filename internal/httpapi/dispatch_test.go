@@ -528,3 +528,90 @@ func TestFulfillmentScheduleAndIncomplete(t *testing.T) {
 		}
 	})
 }
+
+// Split sends part of a fulfilment order to another facility; merge brings
+// one back into another; both move the stock exactly.
+func TestFulfillmentSplitAndMerge(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e)
+		ctx := context.Background()
+		ten, key := a.Tenant("Shop")
+		must := func(r testenv.Response, code int) testenv.Response {
+			t.Helper()
+			if r.Code != code {
+				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+			}
+			return r
+		}
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "MUG", "name": "Mug"}), 201)
+		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "CUP", "name": "Cup"}), 201)
+		var den, bos struct{ ID string }
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own", "priority": 1}), 201).JSON(t, &den)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "BOS", "name": "Boston", "kind": "own", "priority": 2}), 201).JSON(t, &bos)
+		for _, f := range []string{"DEN", "BOS"} {
+			must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": f, "quantity": 5, "kind": "receive"}), 201)
+		}
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "CUP", "facility": "DEN", "quantity": 5, "kind": "receive"}), 201)
+		place := func(ext string) (order.Doc, string) {
+			var o order.Doc
+			must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": ext, "currency": "USD", "customer": map[string]any{"name": "Ada"},
+				"lines": []map[string]any{{"sku": "MUG", "quantity": 4, "unit_price": "10.00"}, {"sku": "CUP", "quantity": 1, "unit_price": "5.00"}}}), 201).JSON(t, &o)
+			var fos struct{ Items []order.FulfillmentOrderDoc }
+			must(a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &fos)
+			if ext == "SM-1" && (len(fos.Items) != 1 || fos.Items[0].Facility != "DEN") {
+				t.Fatalf("placed: %+v", fos.Items)
+			}
+			return o, fos.Items[0].ID
+		}
+		o, denFO := place("SM-1")
+		level := func(sku, fac string) int64 { return onHand(t, a, ten.ID, sku, fac).Reserved }
+
+		// Asking to split off more than is there changes nothing.
+		p := problemOf(t, must(a.Do("POST", "/api/v1/fulfillment-orders/"+denFO+"/move", key, map[string]any{"facility": "BOS",
+			"lines": []map[string]any{{"sku": "MUG", "quantity": 9}}}), 422))
+		if len(p.Errors) != 1 || p.Errors[0].Location != "body.lines[0].quantity" || level("MUG", den.ID) != 4 {
+			t.Fatalf("over-split: %+v", p)
+		}
+		// Split: 1 mug goes to Boston; 3 mugs and the cup stay in Denver.
+		var fo order.FulfillmentOrderDoc
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+denFO+"/move", key, map[string]any{"facility": "BOS",
+			"lines": []map[string]any{{"sku": "MUG", "quantity": 1}}}), 200).JSON(t, &fo)
+		if fo.Facility != "BOS" || len(fo.Lines) != 1 || fo.Lines[0].Quantity != 1 {
+			t.Fatalf("split off: %+v", fo)
+		}
+		bosFO := fo.ID
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+denFO, key, nil), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentOpen || len(fo.Lines) != 2 || fo.Lines[0].Quantity != 3 || fo.Lines[1].Quantity != 1 {
+			t.Fatalf("what stayed: %+v", fo)
+		}
+		if level("MUG", den.ID) != 3 || level("MUG", bos.ID) != 1 || level("CUP", den.ID) != 1 {
+			t.Fatalf("reserved after split: DEN %d BOS %d", level("MUG", den.ID), level("MUG", bos.ID))
+		}
+		// Merge Boston's part back into Denver's.
+		_, otherFO := place("SM-2")
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+bosFO+"/merge", key, map[string]any{"into": otherFO}), 422)
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+bosFO+"/merge", key, map[string]any{"into": denFO}), 200).JSON(t, &fo)
+		if fo.ID != denFO || fo.Lines[0].Quantity != 4 {
+			t.Fatalf("merged: %+v", fo)
+		}
+		fo = order.FulfillmentOrderDoc{}
+		must(a.Do("GET", "/api/v1/fulfillment-orders/"+bosFO, key, nil), 200).JSON(t, &fo)
+		if fo.Status != order.FulfillmentClosed {
+			t.Fatalf("merged away: %+v", fo)
+		}
+		// (The second order's 4 mugs are reserved at BOS: DEN had 2 left.)
+		if level("MUG", den.ID) != 4 || level("MUG", bos.ID) != 4 {
+			t.Fatalf("reserved after merge: DEN %d BOS %d", level("MUG", den.ID), level("MUG", bos.ID))
+		}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+denFO+"/fulfill", key, map[string]any{}), 201)
+		must(a.Do("GET", "/api/v1/orders/"+o.ID, key, nil), 200).JSON(t, &o)
+		if o.FulfillmentStatus != "fulfilled" {
+			t.Fatalf("order: %s", o.FulfillmentStatus)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}

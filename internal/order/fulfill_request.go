@@ -322,7 +322,7 @@ func (s *Service) act(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder
 		if err := timeline(why); err != nil {
 			return false, "", err
 		}
-		short, err := s.relocate(ctx, tx, o, fo, rs.without(fo.FacilityID), rs.items, actor)
+		short, err := s.relocate(ctx, tx, o, fo, rs.without(fo.FacilityID), rs.items, nil, actor)
 		if err != nil {
 			return false, "", err
 		}
@@ -520,24 +520,37 @@ func (rs *resourcing) only(facilityID string) Route {
 // relocate moves what fo's facility holds for o to the facilities route
 // allows, with the sourcing optimiser, all or nothing: when some units
 // cannot be placed it changes nothing and says which ("2 of SKU-1").
-func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, route Route, items map[string]inventory.Item, actor string) (string, error) {
+func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, route Route, items map[string]inventory.Item, want map[string]int64, actor string) (string, error) {
 	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
 	if err != nil {
 		return "", err
 	}
-	// A stand-in order holding just the units to move.
+	// A stand-in order holding just the units to move: all that fo's
+	// facility holds, or what want says per line.
 	tmp := Order{TenantID: o.TenantID, ShippingAddress: o.ShippingAddress}
-	held := map[string]int64{}
+	held, move := map[string]int64{}, map[string]int64{}
 	for _, l := range o.Lines {
 		var q int64
 		for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
 			q += h.units
 		}
-		held[l.ID] = q
-		tmp.Lines = append(tmp.Lines, Line{ID: l.ID, SKU: l.SKU, Quantity: q})
+		held[l.ID], move[l.ID] = q, q
+		if want != nil {
+			move[l.ID] = min(want[l.ID], q)
+		}
+		tmp.Lines = append(tmp.Lines, Line{ID: l.ID, SKU: l.SKU, Quantity: move[l.ID]})
 	}
 	var facilities []inventory.Facility
 	seen := map[string]bool{}
+	if want != nil {
+		// What stays is reserved again where it was.
+		seen[fo.FacilityID] = true
+		f, err := s.inv.Facility(ctx, o.TenantID, fo.FacilityID)
+		if err != nil {
+			return "", err
+		}
+		facilities = append(facilities, f)
+	}
 	for _, ids := range route.BySKU {
 		for _, fid := range ids {
 			if !seen[fid] {
@@ -560,6 +573,10 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 	if err != nil {
 		return "", err
 	}
+	var here inventory.Facility
+	if want != nil {
+		here, facilities = facilities[0], slices.DeleteFunc(slices.Clone(facilities), func(f inventory.Facility) bool { return f.ID == fo.FacilityID })
+	}
 	plan := route.plan(&tmp, items, facilities, levels)
 	var short []string
 	for i, l := range tmp.Lines {
@@ -576,7 +593,7 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 	}
 	for i := range o.Lines {
 		l := &o.Lines[i]
-		if held[l.ID] == 0 {
+		if move[l.ID] == 0 {
 			continue
 		}
 		for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
@@ -585,6 +602,15 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 			}
 		}
 		l.Reserved -= held[l.ID]
+		if keep := held[l.ID] - move[l.ID]; keep > 0 {
+			before := l.Reserved
+			if err := s.allocateAt(ctx, tx, o.TenantID, l, items, here, keep, actor); err != nil {
+				return "", err
+			}
+			if l.Reserved-before != keep {
+				return "", errs.E("order.relocate", errs.Internal, fmt.Sprintf("could not keep %d of %s at its facility", keep, l.SKU))
+			}
+		}
 		for _, p := range plan[i] {
 			if err := s.allocateAt(ctx, tx, o.TenantID, l, items, p.facility, p.quantity, actor); err != nil {
 				return "", err
@@ -598,10 +624,22 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 // Move sends what a fulfilment order still holds to another facility, all
 // or nothing: the stock is reserved there and released here in one
 // transaction, and the fulfilment order closes (a new one opens at the
-// destination, or the one open there grows). A request already with a 3PL
-// must be cancelled first.
-func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode, actor string) (FulfillmentOrderView, error) {
+// destination, or the one open there grows — a merge). With lines, only
+// those units move and the rest stays (a split across facilities: a
+// fulfilment order is one order × facility, so splitting one means sending
+// part of it elsewhere). A request already with a 3PL must be cancelled
+// first.
+func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode string, lines []FulfillLine, actor string) (FulfillmentOrderView, error) {
 	const op = "order.Move"
+	var fe errs.FieldList
+	for i, l := range lines {
+		if l.Quantity < 1 {
+			fe.Add(fmt.Sprintf("lines[%d].quantity", i), "must be at least 1", l.Quantity)
+		}
+	}
+	if err := fe.Err(op); err != nil {
+		return FulfillmentOrderView{}, err
+	}
 	dest, err := s.inv.FacilityByCode(ctx, tenantID, strings.TrimSpace(facilityCode))
 	if err != nil {
 		if errs.Is(errs.NotExist, err) {
@@ -641,7 +679,34 @@ func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode, actor 
 		if err != nil {
 			return false, err
 		}
-		short, err := s.relocate(ctx, tx, o, &fo, rs.only(dest.ID), rs.items, actor)
+		var want map[string]int64
+		partial := false
+		if len(lines) > 0 {
+			hs, err := s.holdings(ctx, tx, tenantID, o.ID)
+			if err != nil {
+				return false, err
+			}
+			left := map[string]int64{}
+			var all int64
+			for _, l := range o.Lines {
+				for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
+					left[l.ID] += h.units
+					all += h.units
+				}
+			}
+			take, err := shipmentLines(op, o, left, lines)
+			if err != nil {
+				return false, err
+			}
+			want = map[string]int64{}
+			var n int64
+			for _, t := range take {
+				want[t.LineID] += t.Quantity
+				n += t.Quantity
+			}
+			partial = n < all
+		}
+		short, err := s.relocate(ctx, tx, o, &fo, rs.only(dest.ID), rs.items, want, actor)
 		if err != nil {
 			return false, err
 		}
@@ -649,17 +714,23 @@ func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode, actor 
 			return false, errs.WithCode(errs.E(op, errs.Conflict, errs.FieldError{Field: "facility", Message: dest.Code + " has not got " + short + " available", Value: facilityCode},
 				dest.Code+" has not got "+short+" available"), "insufficient_stock")
 		}
-		fo.Status, fo.Pending, fo.UpdatedAt = FulfillmentClosed, "", s.now()
-		if fo.RequestStatus != RequestNone && fo.RequestStatus != RequestRejected {
-			fo.RequestStatus = RequestClosed
-		}
-		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
-			return false, err
+		if !partial {
+			fo.Status, fo.Pending, fo.UpdatedAt = FulfillmentClosed, "", s.now()
+			if fo.RequestStatus != RequestNone && fo.RequestStatus != RequestRejected {
+				fo.RequestStatus = RequestClosed
+			}
+			if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+				return false, err
+			}
 		}
 		if err := s.openFulfillmentOrders(ctx, tx, tenantID, o.ID); err != nil {
 			return false, err
 		}
-		if err := s.event(ctx, tx, o, actor, "fulfillment_moved", "Fulfilment moved from "+from.Code+" to "+dest.Code, map[string]any{"fulfillment_order_id": fo.ID}); err != nil {
+		what := "Fulfilment moved from " + from.Code + " to " + dest.Code
+		if partial {
+			what = "Part of the fulfilment moved from " + from.Code + " to " + dest.Code
+		}
+		if err := s.event(ctx, tx, o, actor, "fulfillment_moved", what, map[string]any{"fulfillment_order_id": fo.ID}); err != nil {
 			return false, err
 		}
 		fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: o.ID, FacilityID: dest.ID, Limit: 100})
@@ -703,6 +774,30 @@ func (s *Service) OpenScheduled(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// Merge brings what a fulfilment order holds into another of the same
+// order, at that one's facility: a move of everything to it.
+func (s *Service) Merge(ctx context.Context, tenantID, foID, intoID, actor string) (FulfillmentOrderView, error) {
+	const op = "order.Merge"
+	if foID == intoID {
+		return FulfillmentOrderView{}, errs.InvalidFields(op, errs.FieldError{Field: "into", Message: "is the fulfilment order itself", Value: intoID})
+	}
+	a, err := s.FulfillmentOrder(ctx, tenantID, foID)
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	b, err := s.FulfillmentOrder(ctx, tenantID, intoID)
+	if errs.Is(errs.NotExist, err) || err == nil && b.OrderID != a.OrderID {
+		return FulfillmentOrderView{}, errs.InvalidFields(op, errs.FieldError{Field: "into", Message: "is not a fulfilment order of the same order", Value: intoID})
+	}
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	if b.Status == FulfillmentClosed || b.Status == FulfillmentCancelled {
+		return FulfillmentOrderView{}, conflict(op, "fulfillment_order_closed", "the fulfilment order to merge into is "+strings.ToLower(string(b.Status)))
+	}
+	return s.Move(ctx, tenantID, foID, b.FacilityCode, nil, actor)
 }
 
 // RequestHistory lists a fulfilment order's requests and answers, oldest

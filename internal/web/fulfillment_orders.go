@@ -695,7 +695,7 @@ func (s *server) fulfilmentMove(w http.ResponseWriter, r *http.Request) error {
 		return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentMove", errs.FieldError{Field: "facility", Message: "choose where to move it"}),
 			foActForm{}, plainField)
 	}
-	moved, err := svc.Move(r.Context(), personFrom(r).Tenant.ID, fo.ID, to, actor(r))
+	moved, err := svc.Move(r.Context(), personFrom(r).Tenant.ID, fo.ID, to, nil, actor(r))
 	if err != nil {
 		return s.fulfilmentRefused(w, r, "move", err, foActForm{MoveTo: to}, plainField)
 	}
