@@ -407,6 +407,7 @@ type foPage struct {
 	CanReject       bool
 	CanAnswerCancel bool
 	MoveTo          []inventory.Facility
+	MergeInto       []order.FulfillmentOrderView // the order's other open fulfilment orders
 	HoldChoices     []choice
 	RejectReasons   []choice
 
@@ -494,6 +495,15 @@ func (s *server) renderFulfilment(w http.ResponseWriter, r *http.Request, status
 			}
 		}
 		page.CanMove = len(page.MoveTo) > 0
+		others, err := svc.FulfillmentOrders(ctx, p.Tenant.ID, fo.OrderID)
+		if err != nil {
+			return err
+		}
+		for _, x := range others {
+			if x.ID != fo.ID && x.Status != order.FulfillmentClosed && x.Status != order.FulfillmentCancelled {
+				page.MergeInto = append(page.MergeInto, x)
+			}
+		}
 	}
 	page.HoldChoices, page.RejectReasons = holdChoices(), rejectReasons
 	if page.Form.HoldReason == "" {
@@ -599,6 +609,8 @@ func plainField(f errs.FieldError) (string, string) {
 		return "facility", "Move to"
 	case "fulfill_at":
 		return "fulfill_at", "Ship from"
+	case "into":
+		return "into", "Merge into"
 	}
 	return "", ""
 }
@@ -695,9 +707,44 @@ func (s *server) fulfilmentMove(w http.ResponseWriter, r *http.Request) error {
 		return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentMove", errs.FieldError{Field: "facility", Message: "choose where to move it"}),
 			foActForm{}, plainField)
 	}
-	moved, err := svc.Move(r.Context(), personFrom(r).Tenant.ID, fo.ID, to, nil, actor(r))
+	// Per-line quantities: all that is left by default; fewer is a split.
+	var lines []order.FulfillLine
+	partial := false
+	for _, l := range fo.Lines {
+		if l.Quantity == 0 {
+			continue
+		}
+		n := l.Quantity
+		if v := strings.TrimSpace(r.PostFormValue("qty_" + l.LineID)); v != "" {
+			q, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || q < 0 || q > l.Quantity {
+				return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentMove", errs.FieldError{Field: "facility",
+					Message: fmt.Sprintf("%s: move between 0 and %d", l.SKU, l.Quantity), Value: v}), foActForm{MoveTo: to}, plainField)
+			}
+			n = q
+		}
+		if n < l.Quantity {
+			partial = true
+		}
+		if n > 0 {
+			lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: n})
+		}
+	}
+	if len(lines) == 0 {
+		return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentMove", errs.FieldError{Field: "facility", Message: "choose at least one unit to move"}),
+			foActForm{MoveTo: to}, plainField)
+	}
+	if !partial {
+		lines = nil
+	}
+	moved, err := svc.Move(r.Context(), personFrom(r).Tenant.ID, fo.ID, to, lines, actor(r))
 	if err != nil {
 		return s.fulfilmentRefused(w, r, "move", err, foActForm{MoveTo: to}, plainField)
+	}
+	if partial {
+		s.flash(r, "Split: part moved from "+fo.FacilityCode+" to "+moved.FacilityCode+"; the rest stays here.")
+		http.Redirect(w, r, "/fulfillment/"+fo.ID, http.StatusSeeOther)
+		return nil
 	}
 	if s.d.Wake != nil {
 		s.d.Wake()
@@ -730,5 +777,23 @@ func (s *server) fulfilmentFulfil(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.flash(r, shippedText(after, sh))
 	http.Redirect(w, r, "/fulfillment/"+fo.ID, http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) fulfilmentMerge(w http.ResponseWriter, r *http.Request) error {
+	svc, fo, err := s.fulfilmentForm(w, r)
+	if err != nil {
+		return err
+	}
+	into := strings.TrimSpace(r.PostFormValue("into"))
+	merged, err := svc.Merge(r.Context(), personFrom(r).Tenant.ID, fo.ID, into, actor(r))
+	if err != nil {
+		return s.fulfilmentRefused(w, r, "merge", err, foActForm{}, plainField)
+	}
+	if s.d.Wake != nil {
+		s.d.Wake()
+	}
+	s.flash(r, "Merged into the fulfilment order at "+merged.FacilityCode+".")
+	http.Redirect(w, r, "/fulfillment/"+merged.ID, http.StatusSeeOther)
 	return nil
 }

@@ -296,6 +296,19 @@ func TestFulfilmentOrderPage(t *testing.T) {
 		wantStatus(t, res, body, http.StatusUnprocessableEntity)
 		wantContains(t, body, "No facility has this code.", `<option value="EU3">EU3 · EU3 facility</option>`)
 		ff.receive(a, "MUG", "EU3", 4)
+		// Split: one mug goes to EU3, the other stays here.
+		res, _ = c.post(page+"/move", url.Values{"facility": {"EU3"}, "qty_" + main.Lines[0].LineID: {"1"}})
+		wantRedirect(t, res, page)
+		_, body = c.get(page)
+		wantContains(t, body, "Split: part moved from MAIN to EU3", "Merge into")
+		wantLevel(t, ff.orderFixture, a, "MUG", "MAIN", 9, 1)
+		wantLevel(t, ff.orderFixture, a, "MUG", "EU3", 4, 1)
+		// Merge it back.
+		split := ff.fo(a, o.ID, "EU3")
+		res, _ = c.post("/fulfillment/"+split.ID+"/merge", url.Values{"into": {main.ID}})
+		wantRedirect(t, res, page)
+		wantLevel(t, ff.orderFixture, a, "MUG", "MAIN", 9, 2)
+		wantLevel(t, ff.orderFixture, a, "MUG", "EU3", 4, 0)
 		res, _ = c.post(page+"/move", url.Values{"facility": {"EU3"}})
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("move: %d", res.StatusCode)
