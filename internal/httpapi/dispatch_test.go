@@ -87,6 +87,47 @@ func onHand(t *testing.T, a *testenv.App, tenantID, sku, facilityID string) inve
 	return out
 }
 
+// shop3PL is a tenant selling TENT with its own warehouse DEN and a 3PL
+// EU1 (preferred) that speaks the generic protocol to a fake, and EU1's
+// restricted key.
+type shop3PL struct {
+	a        *testenv.App
+	tenantID string
+	key      string
+	tpl      *fake3PL
+	den, eu  string // facility ids
+	tplKey   string
+}
+
+func newShop3PL(t *testing.T, e testenv.Engine) *shop3PL {
+	t.Helper()
+	s := &shop3PL{a: testenv.NewApp(t, e, allowPrivate), tpl: newFake3PL(t)}
+	ten, key := s.a.Tenant("Shop")
+	s.tenantID, s.key = ten.ID, key
+	s.must(t, s.a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "TENT", "name": "Tent"}), 201)
+	var den, eu struct {
+		ID             string
+		CallbackSecret string `json:"callback_secret"`
+	}
+	s.must(t, s.a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own"}), 201).JSON(t, &den)
+	s.must(t, s.a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "priority": 1,
+		"callback_url": s.tpl.srv.URL + "/fulfillment"}), 201).JSON(t, &eu)
+	s.den, s.eu, s.tpl.secret = den.ID, eu.ID, eu.CallbackSecret
+	var k struct{ Key string }
+	s.must(t, s.a.Do("POST", "/api/v1/facilities/"+eu.ID+"/api-keys", key, nil), 201).JSON(t, &k)
+	s.tplKey = k.Key
+	return s
+}
+
+// must fails the test unless r has status code.
+func (s *shop3PL) must(t *testing.T, r testenv.Response, code int) testenv.Response {
+	t.Helper()
+	if r.Code != code {
+		t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+	}
+	return r
+}
+
 // The issue's proof: an order split between the own warehouse and a 3PL
 // becomes two fulfilment orders; the 3PL's callback receives a verifiable
 // request, it accepts and fulfils with tracking, the warehouse fulfils its
@@ -266,30 +307,11 @@ func TestThreePLHandshakeEndToEnd(t *testing.T) {
 // with the reason. Nothing is lost or oversold.
 func TestThreePLRejectionResources(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
-		a := testenv.NewApp(t, e, allowPrivate)
-		ctx := context.Background()
-		ten, key := a.Tenant("Shop")
-		tpl := newFake3PL(t)
-		must := func(r testenv.Response, code int) testenv.Response {
-			t.Helper()
-			if r.Code != code {
-				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
-			}
-			return r
-		}
-		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "TENT", "name": "Tent"}), 201)
-		var den, eu struct {
-			ID             string
-			CallbackSecret string `json:"callback_secret"`
-		}
-		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own"}), 201).JSON(t, &den)
-		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "priority": 1,
-			"callback_url": tpl.srv.URL + "/fulfillment"}), 201).JSON(t, &eu)
-		tpl.secret = eu.CallbackSecret
+		sh := newShop3PL(t, e)
+		a, ctx, key, tpl := sh.a, context.Background(), sh.key, sh.tpl
+		must := func(r testenv.Response, code int) testenv.Response { t.Helper(); return sh.must(t, r, code) }
 		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 4, "kind": "receive"}), 201)
 		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "DEN", "quantity": 2, "kind": "receive"}), 201)
-		var k struct{ Key string }
-		must(a.Do("POST", "/api/v1/facilities/"+eu.ID+"/api-keys", key, nil), 201).JSON(t, &k)
 
 		place := func(ext string) (order.Doc, string) {
 			t.Helper()
@@ -312,7 +334,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		o1, fo1 := place("R-1")
 		var fo order.FulfillmentOrderDoc
 		fo = order.FulfillmentOrderDoc{}
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo1+"/reject", k.Key, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "damaged"}), 200).JSON(t, &fo)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo1+"/reject", sh.tplKey, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "damaged"}), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestRejected || fo.Status != order.FulfillmentClosed {
 			t.Fatalf("rejected: %+v", fo)
 		}
@@ -332,17 +354,17 @@ func TestThreePLRejectionResources(t *testing.T) {
 		if len(o1.Holds) != 0 {
 			t.Fatalf("re-sourced order held: %+v", o1.Holds)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 0 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.eu); l.Reserved != 0 {
 			t.Fatalf("EU1 still holds %+v", l)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", den.ID); l.Reserved != 2 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.den); l.Reserved != 2 {
 			t.Fatalf("DEN holds %+v", l)
 		}
 
 		// Second order: EU1 rejects, nowhere else has 2 → held, stock kept.
 		o2, fo2 := place("R-2")
 		fo = order.FulfillmentOrderDoc{}
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/reject", k.Key, map[string]any{"reason": "OTHER"}), 200).JSON(t, &fo)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo2+"/reject", sh.tplKey, map[string]any{"reason": "OTHER"}), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestRejected || fo.Status == order.FulfillmentClosed {
 			t.Fatalf("rejected without re-sourcing: %+v", fo)
 		}
@@ -350,7 +372,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		if len(o2.Holds) != 1 || o2.Holds[0].Reason != "OTHER" || o2.Lines[0].Reserved != 2 {
 			t.Fatalf("order after reject: holds %+v lines %+v", o2.Holds, o2.Lines)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 2 || l.OnHand != 4 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.eu); l.Reserved != 2 || l.OnHand != 4 {
 			t.Fatalf("EU1 after a reject with nowhere to go: %+v", l)
 		}
 		// Moving it to a facility without the stock is refused; nothing changes.
@@ -362,17 +384,17 @@ func TestThreePLRejectionResources(t *testing.T) {
 		if fo.Facility != "DEN" || len(fo.Lines) != 1 || fo.Lines[0].Quantity != 2 {
 			t.Fatalf("moved: %+v", fo)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 0 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.eu); l.Reserved != 0 {
 			t.Fatalf("EU1 after move: %+v", l)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", den.ID); l.Reserved != 4 || l.OnHand != 4 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.den); l.Reserved != 4 || l.OnHand != 4 {
 			t.Fatalf("DEN after move: %+v", l)
 		}
 
 		// Cancellation: a third order goes to EU1, is accepted, then the
 		// merchant cancels; the 3PL is asked and agrees.
 		_, fo3 := place("R-3")
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept", k.Key, nil), 200)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept", sh.tplKey, nil), 200)
 		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/cancel", key, nil), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestCancellationRequest || fo.Pending != "cancel" {
@@ -386,7 +408,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 			t.Fatalf("last request: %+v", last)
 		}
 		fo = order.FulfillmentOrderDoc{}
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept_cancellation", k.Key, nil), 200).JSON(t, &fo)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo3+"/accept_cancellation", sh.tplKey, nil), 200).JSON(t, &fo)
 		if fo.Status != order.FulfillmentCancelled || fo.RequestStatus != order.RequestCancellationAccepted {
 			t.Fatalf("cancelled: %+v", fo)
 		}
@@ -399,7 +421,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 		// Cancelling an order whose request the 3PL accepted asks it to
 		// cancel; its confirmation closes the request.
 		o4, fo4 := place("R-4")
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept", k.Key, nil), 200)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept", sh.tplKey, nil), 200)
 		must(a.Do("POST", "/api/v1/orders/"+o4.ID+"/cancel", key, map[string]any{"reason": "customer"}), 200)
 		fo = order.FulfillmentOrderDoc{}
 		must(a.Do("GET", "/api/v1/fulfillment-orders/"+fo4, key, nil), 200).JSON(t, &fo)
@@ -414,7 +436,7 @@ func TestThreePLRejectionResources(t *testing.T) {
 			t.Fatalf("last request: %+v", last)
 		}
 		fo = order.FulfillmentOrderDoc{}
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept_cancellation", k.Key, nil), 200).JSON(t, &fo)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+fo4+"/accept_cancellation", sh.tplKey, nil), 200).JSON(t, &fo)
 		if fo.RequestStatus != order.RequestCancellationAccepted {
 			t.Fatalf("confirmed: %+v", fo)
 		}
@@ -429,30 +451,11 @@ func TestThreePLRejectionResources(t *testing.T) {
 // INCOMPLETE with the rest reserved, for the merchant to move.
 func TestFulfillmentScheduleAndIncomplete(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
-		a := testenv.NewApp(t, e, allowPrivate)
-		ctx := context.Background()
-		ten, key := a.Tenant("Shop")
-		tpl := newFake3PL(t)
-		must := func(r testenv.Response, code int) testenv.Response {
-			t.Helper()
-			if r.Code != code {
-				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
-			}
-			return r
-		}
-		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "TENT", "name": "Tent"}), 201)
-		var den, eu struct {
-			ID             string
-			CallbackSecret string `json:"callback_secret"`
-		}
-		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own", "priority": 5}), 201).JSON(t, &den)
-		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "EU1", "name": "EU 3PL", "kind": "3pl", "priority": 1,
-			"callback_url": tpl.srv.URL + "/fulfillment"}), 201).JSON(t, &eu)
-		tpl.secret = eu.CallbackSecret
+		sh := newShop3PL(t, e)
+		a, ctx, key, tpl := sh.a, context.Background(), sh.key, sh.tpl
+		must := func(r testenv.Response, code int) testenv.Response { t.Helper(); return sh.must(t, r, code) }
 		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 3, "kind": "receive"}), 201)
 		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "DEN", "quantity": 3, "kind": "receive"}), 201)
-		var k struct{ Key string }
-		must(a.Do("POST", "/api/v1/facilities/"+eu.ID+"/api-keys", key, nil), 201).JSON(t, &k)
 		var o order.Doc
 		must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": "P-1", "currency": "USD", "customer": map[string]any{"name": "Ada"},
 			"lines": []map[string]any{{"sku": "TENT", "quantity": 3, "unit_price": "100.00"}}}), 201).JSON(t, &o)
@@ -494,10 +497,10 @@ func TestFulfillmentScheduleAndIncomplete(t *testing.T) {
 
 		// The 3PL ships 1 of 3 and closes the request: INCOMPLETE, 2 still
 		// reserved at EU1, the order held.
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/accept", k.Key, nil), 200)
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/fulfill", k.Key, map[string]any{"lines": []map[string]any{{"sku": "TENT", "quantity": 1}}}), 201)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/accept", sh.tplKey, nil), 200)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/fulfill", sh.tplKey, map[string]any{"lines": []map[string]any{{"sku": "TENT", "quantity": 1}}}), 201)
 		fo = order.FulfillmentOrderDoc{}
-		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/close", k.Key, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "two damaged"}), 200).JSON(t, &fo)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/close", sh.tplKey, map[string]any{"reason": "INVENTORY_OUT_OF_STOCK", "message": "two damaged"}), 200).JSON(t, &fo)
 		if fo.Status != order.FulfillmentIncomplete || fo.RequestStatus != order.RequestClosed || fo.Lines[0].Quantity != 2 || fo.Lines[0].Fulfilled != 1 {
 			t.Fatalf("closed unfinished: %+v", fo)
 		}
@@ -505,7 +508,7 @@ func TestFulfillmentScheduleAndIncomplete(t *testing.T) {
 		if len(o.Holds) != 1 || o.FulfillmentStatus != "partially_fulfilled" {
 			t.Fatalf("order: holds %+v, %s", o.Holds, o.FulfillmentStatus)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 2 || l.OnHand != 2 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.eu); l.Reserved != 2 || l.OnHand != 2 {
 			t.Fatalf("EU1: %+v", l)
 		}
 		// The merchant moves the rest to DEN and releases the hold.
@@ -514,7 +517,7 @@ func TestFulfillmentScheduleAndIncomplete(t *testing.T) {
 		if fo.Facility != "DEN" || fo.Lines[0].Quantity != 2 {
 			t.Fatalf("moved: %+v", fo)
 		}
-		if l := onHand(t, a, ten.ID, "TENT", eu.ID); l.Reserved != 0 {
+		if l := onHand(t, a, sh.tenantID, "TENT", sh.eu); l.Reserved != 0 {
 			t.Fatalf("EU1 after move: %+v", l)
 		}
 		must(a.Do("POST", "/api/v1/orders/"+o.ID+"/holds/release", key, map[string]any{"reason": "OTHER"}), 200)
