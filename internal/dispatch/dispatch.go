@@ -180,11 +180,14 @@ func (s *Service) Run(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
+	// A facility that failed once in this run is not called again until
+	// the next: one 3PL timing out must not hold up the others' requests.
+	down := map[string]error{}
 	for _, r := range refs {
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
-		if err := s.handle(ctx, r[0], r[1]); err != nil {
+		if err := s.handle(ctx, r[0], r[1], down); err != nil {
 			retry := s.now().Add(backoff(err))
 			if ferr := s.orders.Failed(ctx, r[0], r[1], err, retry); ferr != nil {
 				return n, ferr
@@ -207,11 +210,19 @@ func backoff(err error) time.Duration {
 
 var errNotConnected = errors.New("the facility is not connected: connect it (Settings → Facilities) or fulfil the order by hand")
 
-func (s *Service) handle(ctx context.Context, tenantID, foID string) error {
+func (s *Service) handle(ctx context.Context, tenantID, foID string, down map[string]error) (err error) {
 	fo, err := s.orders.FulfillmentOrder(ctx, tenantID, foID)
 	if err != nil {
 		return err
 	}
+	if err := down[fo.FacilityID]; err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && errs.Is(errs.Transient, err) {
+			down[fo.FacilityID] = err
+		}
+	}()
 	c, err := s.store.Connection(ctx, tenantID, fo.FacilityID)
 	if errs.Is(errs.NotExist, err) {
 		return errNotConnected

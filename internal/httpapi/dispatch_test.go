@@ -29,6 +29,7 @@ type fake3PL struct {
 	ids    []string
 	stock  map[string]int64
 	status int // answer to notifications; 0 means 200
+	hits   int // notifications received, answered or not
 }
 
 func newFake3PL(t *testing.T) *fake3PL {
@@ -44,6 +45,7 @@ func newFake3PL(t *testing.T) *fake3PL {
 		}
 		switch {
 		case r.Method == "POST" && r.URL.Path == "/fulfillment/fulfillment_order_notification":
+			f.hits++
 			if f.status != 0 {
 				w.WriteHeader(f.status)
 				return
@@ -615,6 +617,37 @@ func TestFulfillmentSplitAndMerge(t *testing.T) {
 		}
 		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
 			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}
+
+// A 3PL that is down is called once per dispatcher run, not once per
+// waiting request; each request records the failure and is tried again.
+func TestDispatchSkipsAFacilityThatIsDown(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		sh := newShop3PL(t, e)
+		a, key := sh.a, sh.key
+		sh.must(t, a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 9, "kind": "receive"}), 201)
+		for _, ext := range []string{"DN-1", "DN-2", "DN-3"} {
+			sh.must(t, a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": ext, "currency": "USD", "customer": map[string]any{"name": "Ada"},
+				"lines": []map[string]any{{"sku": "TENT", "quantity": 1, "unit_price": "100.00"}}}), 201)
+		}
+		sh.tpl.status = 503
+		if _, err := a.Dispatch.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sh.tpl.mu.Lock()
+		hits := sh.tpl.hits
+		sh.tpl.mu.Unlock()
+		if hits != 1 {
+			t.Fatalf("the 3PL was called %d times in one run", hits)
+		}
+		var list struct{ Items []order.FulfillmentOrderDoc }
+		sh.must(t, a.Do("GET", "/api/v1/fulfillment-orders?facility=EU1", key, nil), 200).JSON(t, &list)
+		for _, f := range list.Items {
+			if f.Attempts != 1 || f.LastError == "" || f.RequestStatus != order.RequestUnsubmitted {
+				t.Fatalf("after the 3PL was down: %+v", f)
+			}
 		}
 	})
 }
