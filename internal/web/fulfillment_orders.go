@@ -61,7 +61,9 @@ var foStatusChoices = []choice{
 	{"all", "Any"},
 	{string(order.FulfillmentOpen), "Open"},
 	{string(order.FulfillmentInProgress), "In progress"},
+	{string(order.FulfillmentScheduled), "Scheduled"},
 	{string(order.FulfillmentOnHold), "On hold"},
+	{string(order.FulfillmentIncomplete), "Incomplete"},
 	{string(order.FulfillmentClosed), "Closed"},
 	{string(order.FulfillmentCancelled), "Cancelled"},
 }
@@ -86,12 +88,12 @@ func foScan(status string) (stored []order.FulfillmentOrderStatus, keep func(ord
 	}
 	switch order.FulfillmentOrderStatus(status) {
 	case "":
-		return append(working, order.FulfillmentOnHold), func(v order.FulfillmentOrderView) bool {
+		return append(working, order.FulfillmentOnHold, order.FulfillmentScheduled, order.FulfillmentIncomplete), func(v order.FulfillmentOrderView) bool {
 			return v.Status != order.FulfillmentClosed && v.Status != order.FulfillmentCancelled
 		}, true
 	case "all":
 		return []order.FulfillmentOrderStatus{""}, nil, true
-	case order.FulfillmentOpen, order.FulfillmentInProgress:
+	case order.FulfillmentOpen, order.FulfillmentInProgress, order.FulfillmentScheduled, order.FulfillmentIncomplete:
 		s := order.FulfillmentOrderStatus(status)
 		return []order.FulfillmentOrderStatus{s}, shown(s), true
 	case order.FulfillmentOnHold:
@@ -105,9 +107,10 @@ func foScan(status string) (stored []order.FulfillmentOrderStatus, keep func(ord
 }
 
 // needsAttention reports whether a person should look at a fulfilment
-// order: its request was rejected, it is held, or sending it failed.
+// order: its request was rejected, it is held or left incomplete, or
+// sending it failed.
 func needsAttention(v order.FulfillmentOrderView) bool {
-	return v.RequestStatus == order.RequestRejected || v.Status == order.FulfillmentOnHold || v.LastError != ""
+	return v.RequestStatus == order.RequestRejected || v.Status == order.FulfillmentOnHold || v.Status == order.FulfillmentIncomplete || v.LastError != ""
 }
 
 // scanFulfilment reads up to want fulfilment orders after base.After, in id
