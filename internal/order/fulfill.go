@@ -156,7 +156,30 @@ func (v FulfillmentOrderView) Remaining() int64 {
 func (s *Service) FulfillmentOrders(ctx context.Context, tenantID, orderID string) ([]FulfillmentOrderView, error) {
 	const op = "order.FulfillmentOrders"
 	var out []FulfillmentOrderView
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	missing := false
+	err := s.store.ReadTx(ctx, func(tx Tx) error {
+		o, err := tx.Lock(ctx, tenantID, orderID)
+		if err != nil {
+			return err
+		}
+		pairs, err := tx.MissingFulfillmentOrders(ctx, tenantID, orderID)
+		if err != nil || len(pairs) > 0 {
+			missing = len(pairs) > 0
+			return err
+		}
+		fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: orderID, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		out, err = s.views(ctx, tx, &o, fos)
+		return err
+	})
+	if err != nil || !missing {
+		return out, wrap(op, err)
+	}
+	// An order placed before fulfilment orders opened with their
+	// reservations: open them now.
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		o, err := tx.Lock(ctx, tenantID, orderID)
 		if err != nil {
 			return err
@@ -182,8 +205,7 @@ func (s *Service) FulfillmentOrder(ctx context.Context, tenantID, id string) (Fu
 		return FulfillmentOrderView{}, wrap(op, err)
 	}
 	var out FulfillmentOrderView
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		// The order first, then the fulfilment order, as Fulfill locks them.
+	err = s.store.ReadTx(ctx, func(tx Tx) error {
 		o, err := tx.Lock(ctx, tenantID, orderID)
 		if err != nil {
 			return err
@@ -205,7 +227,7 @@ func (s *Service) FulfillmentOrder(ctx context.Context, tenantID, id string) (Fu
 // never changes), so a transaction can lock the order before it.
 func (s *Service) fulfillmentOrderOf(ctx context.Context, tenantID, id string) (string, error) {
 	var orderID string
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.ReadTx(ctx, func(tx Tx) error {
 		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, id)
 		orderID = fo.OrderID
 		return err
@@ -222,15 +244,15 @@ func (s *Service) ListFulfillmentOrders(ctx context.Context, tenantID string, f 
 	f.Limit++
 	var out []FulfillmentOrderView
 	next := ""
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		out, next = nil, ""
-		if f.OrderID != "" {
-			// Orders placed before fulfilment orders opened with their
-			// reservations get theirs when first looked at.
-			if err := s.openFulfillmentOrders(ctx, tx, tenantID, f.OrderID); err != nil {
-				return err
-			}
+	if f.OrderID != "" {
+		// Orders placed before fulfilment orders opened with their
+		// reservations get theirs when first looked at.
+		if _, err := s.FulfillmentOrders(ctx, tenantID, f.OrderID); err != nil {
+			return nil, "", wrap(op, err)
 		}
+	}
+	err := s.store.ReadTx(ctx, func(tx Tx) error {
+		out, next = nil, ""
 		fos, err := tx.FulfillmentOrders(ctx, tenantID, f)
 		if err != nil {
 			return err

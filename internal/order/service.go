@@ -36,6 +36,9 @@ type Tx interface {
 // Store is what orders need from the database.
 type Store interface {
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// ReadTx runs fn in a read-only transaction that locks nothing; fn
+	// must not write.
+	ReadTx(ctx context.Context, fn func(Tx) error) error
 	Get(ctx context.Context, tenantID, id string) (Order, error)
 	List(ctx context.Context, tenantID string, f Filter) ([]Order, error)
 	Timeline(ctx context.Context, tenantID, orderID string) ([]Event, error)

@@ -181,7 +181,7 @@ func (t *orderTx) FulfillmentOrders(ctx context.Context, tenantID string, f orde
 }
 
 func (t *orderTx) LockFulfillmentOrder(ctx context.Context, tenantID, id string) (order.FulfillmentOrder, error) {
-	fo, err := scanFulfillmentOrder(t.tx.QueryRowContext(ctx, `SELECT `+fulfillmentCols+` FROM fulfillment_orders WHERE tenant_id = $1 AND id = $2`+forUpdate(t.engine), tenantID, id))
+	fo, err := scanFulfillmentOrder(t.tx.QueryRowContext(ctx, `SELECT `+fulfillmentCols+` FROM fulfillment_orders WHERE tenant_id = $1 AND id = $2`+t.locking(), tenantID, id))
 	if err != nil {
 		return fo, notFound("store.FulfillmentOrder", "fulfillment order", err)
 	}

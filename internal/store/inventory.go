@@ -37,8 +37,19 @@ func (s *Inventory) InTx(ctx context.Context, fn func(inventory.Tx) error) error
 }
 
 type invTx struct {
-	tx     *sql.Tx
-	engine Engine
+	tx       *sql.Tx
+	engine   Engine
+	readOnly bool // a read transaction: nothing is locked
+}
+
+// locking is the clause that locks the rows a read will change: FOR UPDATE
+// on PostgreSQL (SQLite's write transaction holds the database), nothing
+// in a read transaction.
+func (t *invTx) locking() string {
+	if t.readOnly {
+		return ""
+	}
+	return forUpdate(t.engine)
 }
 
 func (t *invTx) Apply(ctx context.Context, tenantID string, c inventory.Change) (inventory.Movement, error) {
@@ -212,7 +223,7 @@ func (t *invTx) Levels(ctx context.Context, tenantID string, productIDs, facilit
 	}
 	q := `SELECT product_id, facility_id, on_hand, reserved, incoming, low_stock, updated_at FROM stock_levels
 		WHERE tenant_id = $1 AND product_id IN (` + placeholders(2, len(productIDs)) + `) AND facility_id IN (` + placeholders(2+len(productIDs), len(facilityIDs)) + `)
-		ORDER BY facility_id, product_id` + forUpdate(t.engine)
+		ORDER BY facility_id, product_id` + t.locking()
 	rows, err := t.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("store.Levels", err)

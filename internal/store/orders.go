@@ -41,6 +41,17 @@ func (s *Orders) InTx(ctx context.Context, fn func(order.Tx) error) error {
 	return errs.E("store.Orders.InTx", errs.Transient, err)
 }
 
+// ReadTx runs fn in a read-only transaction on the read pool: a
+// consistent view that takes no locks and never waits for the writer.
+func (s *Orders) ReadTx(ctx context.Context, fn func(order.Tx) error) error {
+	tx, err := s.db.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return errs.E("store.Orders.ReadTx", errs.Transient, err)
+	}
+	defer tx.Rollback()
+	return fn(&orderTx{invTx: invTx{tx: tx, engine: s.db.Engine, readOnly: true}, db: s.db})
+}
+
 type orderTx struct {
 	invTx
 	db *DB
@@ -173,7 +184,7 @@ func loadOrder(ctx context.Context, q Querier, lock string, tenantID, id string)
 }
 
 func (t *orderTx) Lock(ctx context.Context, tenantID, id string) (order.Order, error) {
-	return loadOrder(ctx, t.tx, forUpdate(t.engine), tenantID, id)
+	return loadOrder(ctx, t.tx, t.locking(), tenantID, id)
 }
 
 func (t *orderTx) BySource(ctx context.Context, tenantID, source, externalID string) (order.Order, bool, error) {
