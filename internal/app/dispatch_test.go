@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waybill/waybill/internal/auth"
 	"github.com/waybill/waybill/internal/config"
 	"github.com/waybill/waybill/internal/costs"
 	"github.com/waybill/waybill/internal/dispatch"
@@ -322,6 +323,52 @@ func TestAmazonMCFFulfilment(t *testing.T) {
 		}
 		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
 			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}
+
+// A 3PL refusing a request e-mails the owners, saying what happens next.
+func TestFulfillmentRejectedEmail(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		box, smtpAddr := startInbox(t)
+		a := testenv.NewApp(t, e, func(c *config.Config) {
+			c.SMTPURL = "smtp://" + smtpAddr + "?starttls=none"
+			c.MailFrom = "Waybill <alerts@shop.example>"
+			c.PublicURL = "https://waybill.shop.example"
+		})
+		ctx, stop := context.WithCancel(context.Background())
+		done := a.StartBackground(ctx)
+		defer func() { stop(); <-done }()
+		tenantID, _, o := setupShop(t, a, "3pl", "EU1", dispatch.ConnectionInput{Method: dispatch.Callback, CallbackURL: "https://3pl.example/waybill"})
+		if _, err := a.Auth.CreateUser(ctx, tenantID, auth.NewUser{Email: "owner@shop.example", Name: "Olga Owner", Role: auth.Owner, Password: "long-enough-pw"}); err != nil {
+			t.Fatal(err)
+		}
+		fo := onlyFO(t, a, tenantID, o.ID)
+		if _, err := a.Orders.Act(ctx, tenantID, fo.ID, order.FulfillmentAction{Kind: order.ActionReject, Reason: "INVENTORY_OUT_OF_STOCK", Message: "flooded"}, "key:3pl"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			box.mu.Lock()
+			var found string
+			for _, m := range box.msgs {
+				if strings.Contains(m, "EU1 refused order "+o.Number) {
+					found = m
+				}
+			}
+			box.mu.Unlock()
+			if found != "" {
+				for _, want := range []string{"INVENTORY_OUT_OF_STOCK", "flooded", "on hold", "https://waybill.shop.example/fulfillment/" + fo.ID} {
+					if !strings.Contains(strings.ReplaceAll(found, "=\r\n", ""), want) {
+						t.Fatalf("the e-mail lacks %q:\n%s", want, found)
+					}
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no e-mail about the refusal")
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }

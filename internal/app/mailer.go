@@ -124,6 +124,19 @@ func (m *mailer) handle(ctx context.Context, j job.Job) error {
 		}
 		kind, data = wbmail.WebhookDisabled, wbmail.WebhookDisabledData{TenantName: tenant.Name, DashboardURL: m.dashboardURL(), EndpointURL: ep.URL,
 			FailingSince: d.FailingSince, LastError: d.Reason, SettingsURL: m.dashboardURL() + "/settings/webhooks"}
+	case notify.EmailFulfillmentRejected:
+		var d struct {
+			FulfillmentOrder order.FulfillmentOrderDoc `json:"fulfillment_order"`
+			Reason           string                    `json:"reason"`
+			Message          string                    `json:"message"`
+		}
+		if err := json.Unmarshal(ev.Payload, &d); err != nil {
+			return job.Permanent(err)
+		}
+		fo := d.FulfillmentOrder
+		kind, data = wbmail.FulfillmentRejected, wbmail.FulfillmentRejectedData{TenantName: tenant.Name, DashboardURL: m.dashboardURL(),
+			OrderNumber: fo.OrderNumber, Facility: fo.Facility, Reason: d.Reason, Message: d.Message, Rerouted: fo.Status == order.FulfillmentClosed,
+			Link: m.dashboardURL() + "/fulfillment/" + fo.ID}
 	case notify.EmailNewOrder:
 		return m.newOrders(ctx, j, ev, tenant, to)
 	default:

@@ -22,6 +22,8 @@ const (
 	LowStock        Kind = "low_stock"        // to the merchant: items to reorder (LowStockData)
 	OrderShipped    Kind = "order_shipped"    // to the customer: a shipment is on its way (OrderShippedData)
 	WebhookDisabled Kind = "webhook_disabled" // to the owner: an endpoint kept failing (WebhookDisabledData)
+	// to the merchant: a 3PL or supplier refused a fulfilment request (FulfillmentRejectedData)
+	FulfillmentRejected Kind = "fulfillment_rejected"
 )
 
 // NewOrderData is the data of a NewOrder notification; several orders make
@@ -88,6 +90,21 @@ type WebhookDisabledData struct {
 	SettingsURL  string // the endpoint's page, where it can be re-enabled
 }
 
+// FulfillmentRejectedData is the data of a FulfillmentRejected
+// notification.
+type FulfillmentRejectedData struct {
+	TenantName   string
+	DashboardURL string
+	OrderNumber  string
+	Facility     string // the facility's code
+	Reason       string
+	Message      string
+	// Rerouted says the units went to other facilities; otherwise the
+	// order waits on hold for the merchant.
+	Rerouted bool
+	Link     string // the fulfilment order's page
+}
+
 //go:embed templates
 var templateFS embed.FS
 
@@ -100,7 +117,7 @@ type kindTemplates struct {
 	html *htmltemplate.Template
 }
 
-var kinds = []Kind{NewOrder, LowStock, OrderShipped, WebhookDisabled}
+var kinds = []Kind{NewOrder, LowStock, OrderShipped, WebhookDisabled, FulfillmentRejected}
 
 // parsedTemplates parses every kind once, on first use; the result never
 // changes.
@@ -204,6 +221,10 @@ func checkData(kind Kind, data any) error {
 	case WebhookDisabled:
 		if _, ok := as[WebhookDisabledData](data); !ok {
 			return wrongType(kind, WebhookDisabledData{}, data)
+		}
+	case FulfillmentRejected:
+		if _, ok := as[FulfillmentRejectedData](data); !ok {
+			return wrongType(kind, FulfillmentRejectedData{}, data)
 		}
 	default:
 		return fmt.Errorf("unknown kind of notification %q", string(kind))

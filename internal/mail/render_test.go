@@ -103,6 +103,21 @@ func renderCases() []renderCase {
 			subject: "Webhook endpoint disabled: hooks.example.org",
 			want:    []string{"Acme Outdoor", "https://hooks.example.org/waybill/events", "2 March 2026 at 13:05 UTC", "503 Service Unavailable", "https://waybill.example.com/settings/webhooks/whe_01"},
 		},
+		{
+			name: "fulfillment_rejected",
+			kind: FulfillmentRejected,
+			data: FulfillmentRejectedData{
+				TenantName:   "Acme Outdoor",
+				DashboardURL: "https://waybill.example.com/",
+				OrderNumber:  "#1042",
+				Facility:     "EU1",
+				Reason:       "INVENTORY_OUT_OF_STOCK",
+				Message:      "two <damaged> on arrival",
+				Link:         "https://waybill.example.com/fulfillment/ffo_01",
+			},
+			subject: "EU1 refused order #1042",
+			want:    []string{"Acme Outdoor", "#1042", "INVENTORY_OUT_OF_STOCK", "on hold", "https://waybill.example.com/fulfillment/ffo_01"},
+		},
 	}
 }
 

@@ -336,10 +336,12 @@ const (
 	EmailLowStock        = "low_stock"
 	EmailOrderShipped    = "order_shipped"
 	EmailWebhookDisabled = "webhook_disabled"
+	// A 3PL or supplier refused a fulfilment request.
+	EmailFulfillmentRejected = "fulfillment_rejected"
 )
 
 // EmailKinds lists them, in the order the settings show them.
-var EmailKinds = []string{EmailNewOrder, EmailLowStock, EmailOrderShipped, EmailWebhookDisabled}
+var EmailKinds = []string{EmailNewOrder, EmailLowStock, EmailFulfillmentRejected, EmailOrderShipped, EmailWebhookDisabled}
 
 // offByDefault are the e-mails a tenant must turn on: the order-shipped
 // e-mail goes to customers, who may already hear from the store itself.
@@ -347,10 +349,11 @@ var offByDefault = map[string]bool{EmailOrderShipped: true}
 
 // EmailFor maps event types to the e-mail they cause.
 var EmailFor = map[string]string{
-	"inventory.low_stock":       EmailLowStock,
-	"webhook_endpoint.disabled": EmailWebhookDisabled,
-	"order.created":             EmailNewOrder,
-	"shipment.created":          EmailOrderShipped,
+	"inventory.low_stock":        EmailLowStock,
+	"webhook_endpoint.disabled":  EmailWebhookDisabled,
+	"order.created":              EmailNewOrder,
+	"shipment.created":           EmailOrderShipped,
+	"fulfillment_order.rejected": EmailFulfillmentRejected,
 }
 
 // NotificationSettings says which e-mail kinds the tenant wants (default on).

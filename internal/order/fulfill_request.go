@@ -165,7 +165,11 @@ func (s *Service) Act(ctx context.Context, tenantID, foID string, a FulfillmentA
 		}
 		view = vs[0]
 		if evt != "" {
-			if err := tx.Emit(ctx, tenantID, evt, "fulfillment_order", fo.ID, map[string]any{"fulfillment_order": view.Doc()}); err != nil {
+			payload := map[string]any{"fulfillment_order": view.Doc()}
+			if a.Reason != "" || a.Message != "" {
+				payload["reason"], payload["message"] = a.Reason, a.Message
+			}
+			if err := tx.Emit(ctx, tenantID, evt, "fulfillment_order", fo.ID, payload); err != nil {
 				return false, err
 			}
 		}

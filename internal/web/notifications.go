@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/waybill/waybill/internal/notify"
@@ -12,7 +13,7 @@ import (
 
 // attentionTypes are the events the bell counts: things a person should
 // look at. The list is the only place that says so.
-var attentionTypes = []string{"inventory.low_stock", "webhook_endpoint.disabled", "order.created"}
+var attentionTypes = []string{"inventory.low_stock", "webhook_endpoint.disabled", "order.created", "fulfillment_order.rejected"}
 
 // The bell counts events since the person last opened the notifications,
 // at most bellMax of them, and none older than bellWindow (a new session
@@ -183,6 +184,27 @@ func (d *describer) describe(e notify.Event) notice {
 		}
 	case "order.created":
 		n.Title, n.Text = "New order", e.ObjectID
+	case "fulfillment_order.rejected":
+		var p struct {
+			FulfillmentOrder struct {
+				OrderNumber string `json:"order_number"`
+				Facility    string `json:"facility"`
+				Status      string `json:"status"`
+			} `json:"fulfillment_order"`
+			Reason  string `json:"reason"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(e.Payload, &p) == nil {
+			fo := p.FulfillmentOrder
+			n.Title = fo.Facility + " refused order " + fo.OrderNumber
+			n.Text = strings.TrimSpace(p.Reason + " " + p.Message)
+			if fo.Status == "CLOSED" {
+				n.Text += " — sent to other facilities."
+			} else {
+				n.Text += " — the order is on hold."
+			}
+			n.Href = "/fulfillment/" + e.ObjectID
+		}
 	}
 	return n
 }
@@ -211,10 +233,11 @@ type emailKind struct {
 }
 
 var emailKindText = map[string][2]string{
-	notify.EmailNewOrder:        {"New orders", "E-mail the account's owners about each new order."},
-	notify.EmailLowStock:        {"Low stock", "E-mail the owners when a SKU falls to its reorder point at a facility (once per fall)."},
-	notify.EmailOrderShipped:    {"Order shipped", "E-mail customers their tracking when an order ships."},
-	notify.EmailWebhookDisabled: {"Webhook endpoint disabled", "E-mail the owners when an endpoint is disabled after failing for 5 days."},
+	notify.EmailNewOrder:            {"New orders", "E-mail the account's owners about each new order."},
+	notify.EmailLowStock:            {"Low stock", "E-mail the owners when a SKU falls to its reorder point at a facility (once per fall)."},
+	notify.EmailOrderShipped:        {"Order shipped", "E-mail customers their tracking when an order ships."},
+	notify.EmailWebhookDisabled:     {"Webhook endpoint disabled", "E-mail the owners when an endpoint is disabled after failing for 5 days."},
+	notify.EmailFulfillmentRejected: {"Fulfilment refused", "E-mail the owners when a 3PL or supplier refuses a fulfilment request."},
 }
 
 type notificationSettingsPage struct {
