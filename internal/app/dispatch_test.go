@@ -321,6 +321,28 @@ func TestAmazonMCFFulfilment(t *testing.T) {
 		if fo2.RequestStatus != order.RequestRejected || !got.OnHold() || got.Lines[0].Reserved != 1 {
 			t.Fatalf("after Unfulfillable: %+v; order holds %+v lines %+v", fo2, got.Holds, got.Lines)
 		}
+		hist, _ := a.Orders.RequestHistory(ctx, tenantID, fo.ID)
+		if len(hist) == 0 || !strings.Contains(hist[0].Message, "estimated fee") {
+			t.Fatalf("the first request's history does not carry Amazon's quote: %+v", hist)
+		}
+
+		// Amazon's preview says it cannot ship a third: rejected before any
+		// MCF order is made there.
+		mcf.SetStock("LAMP", 0)
+		made := len(mcf.Requests("createFulfillmentOrder"))
+		o3, _, err := a.Orders.Create(ctx, tenantID, order.Input{Channel: "api", ExternalID: "D-3", Currency: "USD", Customer: order.Customer{Name: "Ada"},
+			ShippingAddress: &order.Address{Name: "Ada", Line1: "1 Main St", City: "Boulder", Region: "CO", PostalCode: "80302", Country: "US"},
+			Lines:           []order.LineInput{{SKU: "LAMP", Quantity: 1, UnitPrice: "30.00"}}}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Dispatch.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fo3 := onlyFO(t, a, tenantID, o3.ID)
+		if fo3.RequestStatus != order.RequestRejected || len(mcf.Requests("createFulfillmentOrder")) != made {
+			t.Fatalf("after an unfulfillable preview: %+v (%d orders made, %d before)", fo3, len(mcf.Requests("createFulfillmentOrder")), made)
+		}
 		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
 			t.Fatalf("check: %v %+v", err, ds)
 		}

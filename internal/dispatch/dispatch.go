@@ -252,6 +252,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 	}
 	r := s.request(&o, fo, cancel)
 	actor := "dispatch:" + f.Code
+	note := ""
 	switch {
 	case c.Provider():
 		p, err := s.adapter(c)
@@ -267,13 +268,29 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 			if err != nil {
 				return err
 			}
-			if err := s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingCancel, "", "", actor); err != nil {
+			if err := s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingCancel, "", "", "", actor); err != nil {
 				return err
 			}
 			_, err = s.orders.Act(ctx, fo.TenantID, fo.ID, order.FulfillmentAction{Kind: order.ActionAcceptCancellation}, actor)
 			return err
 		}
-		ref, err := p.Submit(ctx, providerRequest(r))
+		pr := providerRequest(r)
+		if q, ok := p.(provider.Quoter); ok {
+			// Ask first: an order the provider cannot ship is re-sourced
+			// before one is made there.
+			qt, err := q.Quote(ctx, pr)
+			if err != nil {
+				return err
+			}
+			if !qt.Fulfillable {
+				_, err = s.orders.Act(ctx, fo.TenantID, fo.ID, order.FulfillmentAction{Kind: order.ActionReject, Reason: "PROVIDER_CANNOT_FULFIL", Message: strings.Join(qt.Reasons, "; ")}, actor)
+				return err
+			}
+			if qt.Fee.Currency != "" {
+				note = "estimated fee " + qt.Fee.String() + " " + qt.Fee.Currency
+			}
+		}
+		ref, err := p.Submit(ctx, pr)
 		if rej, ok := provider.IsRejected(err); ok {
 			_, err = s.orders.Act(ctx, fo.TenantID, fo.ID, order.FulfillmentAction{Kind: order.ActionReject, Reason: "PROVIDER_REFUSED", Message: rej.Reason}, actor)
 			return err
@@ -281,7 +298,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 		if err != nil {
 			return err
 		}
-		return s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingRequest, ref, order.PendingPoll, actor)
+		return s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingRequest, ref, order.PendingPoll, note, actor)
 	case c.Method == Email:
 		if err := s.sendPurchaseOrder(ctx, c, f, &o, r, cancel); err != nil {
 			return err
@@ -296,7 +313,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 			return err
 		}
 	}
-	return s.orders.Sent(ctx, fo.TenantID, fo.ID, fo.Pending, "", "", actor)
+	return s.orders.Sent(ctx, fo.TenantID, fo.ID, fo.Pending, "", "", "", actor)
 }
 
 // post delivers r to the connection's callback URL, signed.

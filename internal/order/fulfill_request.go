@@ -822,8 +822,8 @@ func (s *Service) DueRequests(ctx context.Context, limit int) ([][2]string, erro
 // Sent records that the dispatcher did fo's pending work: a request sent
 // (SUBMITTED, with the provider's reference) or a cancellation sent. next
 // is what is pending after (PendingPoll for providers that are asked how
-// it goes, else nothing).
-func (s *Service) Sent(ctx context.Context, tenantID, foID, did, ref, next, actor string) error {
+// it goes, else nothing); note goes into the history (a provider's quote).
+func (s *Service) Sent(ctx context.Context, tenantID, foID, did, ref, next, note, actor string) error {
 	return s.dispatched(ctx, tenantID, foID, func(tx Tx, fo *FulfillmentOrder) (string, string, error) {
 		if fo.Pending != did {
 			return "", "", nil // something else happened meanwhile
@@ -836,6 +836,9 @@ func (s *Service) Sent(ctx context.Context, tenantID, foID, did, ref, next, acto
 		case PendingRequest:
 			if fo.RequestStatus == RequestUnsubmitted {
 				fo.RequestStatus = RequestSubmitted
+			}
+			if note != "" {
+				return "fulfillment_request", "Request sent; " + note, nil
 			}
 			return "fulfillment_request", "Request sent", nil
 		case PendingCancel:

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/waybill/waybill/internal/money"
 )
 
 // Address is where a fulfilment order goes.
@@ -106,6 +108,20 @@ type Provider interface {
 	Cancel(ctx context.Context, ref string) error
 	// Stock lists the provider's sellable stock per SKU.
 	Stock(ctx context.Context) ([]Level, error)
+}
+
+// Quote is what a provider says of a request before it is made: whether it
+// can ship it, why not, and its estimated fee.
+type Quote struct {
+	Fulfillable bool
+	Reasons     []string
+	Fee         money.Amount // zero when the provider gives none
+}
+
+// Quoter is a Provider that can say, before a request is made, whether it
+// can ship it (Amazon's getFulfillmentPreview).
+type Quoter interface {
+	Quote(ctx context.Context, r Request) (Quote, error)
 }
 
 // RejectedError is a provider refusing a request, with its reason.

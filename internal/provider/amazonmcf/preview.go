@@ -71,3 +71,19 @@ func (c *Client) Preview(ctx context.Context, r provider.Request) (Preview, erro
 	}
 	return p, nil
 }
+
+// Quote is Preview as a provider.Quote: the dispatcher asks it before
+// creating an order, so an order Amazon cannot fulfil is re-sourced without
+// one being made.
+func (c *Client) Quote(ctx context.Context, r provider.Request) (provider.Quote, error) {
+	p, err := c.Preview(ctx, r)
+	if rej, ok := provider.IsRejected(err); ok {
+		return provider.Quote{Reasons: []string{rej.Reason}}, nil
+	}
+	if err != nil {
+		return provider.Quote{}, err
+	}
+	return provider.Quote{Fulfillable: p.Fulfillable, Reasons: p.Reasons, Fee: p.Total}, nil
+}
+
+var _ provider.Quoter = (*Client)(nil)
