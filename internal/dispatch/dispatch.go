@@ -268,7 +268,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 			if err != nil {
 				return err
 			}
-			if err := s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingCancel, "", "", "", actor); err != nil {
+			if err := s.orders.Sent(ctx, fo.TenantID, fo.ID, order.Sending{Did: order.PendingCancel}, actor); err != nil {
 				return err
 			}
 			_, err = s.orders.Act(ctx, fo.TenantID, fo.ID, order.FulfillmentAction{Kind: order.ActionAcceptCancellation}, actor)
@@ -298,7 +298,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 		if err != nil {
 			return err
 		}
-		return s.orders.Sent(ctx, fo.TenantID, fo.ID, order.PendingRequest, ref, order.PendingPoll, note, actor)
+		return s.orders.Sent(ctx, fo.TenantID, fo.ID, order.Sending{Did: order.PendingRequest, Ref: ref, Next: order.PendingPoll, Note: note, Fingerprint: order.Fingerprint(&o, fo)}, actor)
 	case c.Method == Email:
 		if err := s.sendPurchaseOrder(ctx, c, f, &o, r, cancel); err != nil {
 			return err
@@ -313,7 +313,7 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 			return err
 		}
 	}
-	return s.orders.Sent(ctx, fo.TenantID, fo.ID, fo.Pending, "", "", "", actor)
+	return s.orders.Sent(ctx, fo.TenantID, fo.ID, order.Sending{Did: fo.Pending, Fingerprint: order.Fingerprint(&o, fo)}, actor)
 }
 
 // post delivers r to the connection's callback URL, signed.

@@ -651,3 +651,60 @@ func TestDispatchSkipsAFacilityThatIsDown(t *testing.T) {
 		}
 	})
 }
+
+// An order changed after its 3PL got the request (a new address, fewer
+// units) is recalled: the 3PL is asked to cancel, and once it confirms the
+// new version goes out by itself. Shipping part of it is no change.
+func TestChangedOrderIsRecalled(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		sh := newShop3PL(t, e)
+		a, key, ctx := sh.a, sh.key, context.Background()
+		sh.must(t, a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 9, "kind": "receive"}), 201)
+		var o order.Doc
+		sh.must(t, a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": "RC-1", "currency": "USD", "customer": map[string]any{"name": "Ada"},
+			"shipping_address": map[string]any{"name": "Ada", "line1": "1 Old Rd", "city": "Boulder", "country": "US"},
+			"lines":            []map[string]any{{"sku": "TENT", "quantity": 3, "unit_price": "100.00"}}}), 201).JSON(t, &o)
+		run := func() {
+			t.Helper()
+			if _, err := a.Dispatch.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		var fos struct{ Items []order.FulfillmentOrderDoc }
+		sh.must(t, a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &fos)
+		foID := fos.Items[0].ID
+		sh.must(t, a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/accept", sh.tplKey, nil), 200)
+		// The 3PL ships one: no change to what was asked.
+		sh.must(t, a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/fulfill", sh.tplKey, map[string]any{"lines": []map[string]any{{"sku": "TENT", "quantity": 1}}}), 201)
+		var fo order.FulfillmentOrderDoc
+		sh.must(t, a.Do("GET", "/api/v1/fulfillment-orders/"+foID, key, nil), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestAccepted {
+			t.Fatalf("after shipping part: %+v", fo)
+		}
+		// The customer moved: the 3PL is asked to cancel.
+		sh.must(t, a.Do("PATCH", "/api/v1/orders/"+o.ID, key, map[string]any{"shipping_address": map[string]any{"name": "Ada", "line1": "9 New St", "city": "Denver", "country": "US"}}), 200)
+		fo = order.FulfillmentOrderDoc{}
+		sh.must(t, a.Do("GET", "/api/v1/fulfillment-orders/"+foID, key, nil), 200).JSON(t, &fo)
+		if fo.RequestStatus != order.RequestCancellationRequest || fo.Pending != "cancel" {
+			t.Fatalf("after the address changed: %+v", fo)
+		}
+		run()
+		reqs := sh.tpl.requests()
+		if last := reqs[len(reqs)-1]; last.Kind != "CANCELLATION_REQUEST" || last.FulfillmentOrder.ID != foID {
+			t.Fatalf("last request: %+v", last)
+		}
+		sh.must(t, a.Do("POST", "/api/v1/fulfillment-orders/"+foID+"/accept_cancellation", sh.tplKey, nil), 200)
+		// The new version goes out by itself, to the new address, with what is left.
+		run()
+		reqs = sh.tpl.requests()
+		last := reqs[len(reqs)-1]
+		if last.Kind != "FULFILLMENT_REQUEST" || last.FulfillmentOrder.ID == foID || last.FulfillmentOrder.Destination.Address1 != "9 New St" ||
+			len(last.FulfillmentOrder.Lines) != 1 || last.FulfillmentOrder.Lines[0].Quantity != 2 {
+			t.Fatalf("the new version: %+v", last)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}

@@ -59,6 +59,11 @@ type FulfillmentOrder struct {
 	LastError     string
 	// FulfillAt is when a SCHEDULED fulfilment order opens.
 	FulfillAt *time.Time
+	// SentFingerprint is what the 3PL was sent (Fingerprint); Resend says
+	// the new version goes out once the 3PL confirms the cancellation a
+	// change asked for.
+	SentFingerprint string
+	Resend          bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

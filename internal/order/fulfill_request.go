@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -413,7 +415,11 @@ func (s *Service) cancelFulfillmentOrder(ctx context.Context, tx Tx, o *Order, f
 	if left {
 		now := s.now()
 		r := FulfillmentOrder{ID: id.New("ffo"), TenantID: o.TenantID, OrderID: o.ID, FacilityID: fo.FacilityID, Status: FulfillmentOpen, CreatedAt: now, UpdatedAt: now}
-		if asked(f.Kind) {
+		switch {
+		case asked(f.Kind) && fo.Resend:
+			// Cancelled because the order changed: the new version goes.
+			r.RequestStatus, r.Pending = RequestUnsubmitted, PendingRequest
+		case asked(f.Kind):
 			r.Status, r.HoldReason, r.RequestStatus = FulfillmentOnHold, "replaces a cancelled fulfilment order: move it or release it to send it again", RequestUnsubmitted
 		}
 		if err := tx.InsertFulfillmentOrder(ctx, &r); err != nil {
@@ -819,26 +825,36 @@ func (s *Service) DueRequests(ctx context.Context, limit int) ([][2]string, erro
 	return s.store.DueRequests(ctx, s.now(), limit)
 }
 
+// Sending is what the dispatcher did for a fulfilment order.
+type Sending struct {
+	Did  string // PendingRequest or PendingCancel
+	Ref  string // the provider's reference, when it gave one
+	Next string // what is pending after: PendingPoll for providers, else nothing
+	Note string // for the history (a provider's quote)
+	// Fingerprint is Fingerprint of the order and fulfilment order the
+	// request was built from.
+	Fingerprint string
+}
+
 // Sent records that the dispatcher did fo's pending work: a request sent
-// (SUBMITTED, with the provider's reference) or a cancellation sent. next
-// is what is pending after (PendingPoll for providers that are asked how
-// it goes, else nothing); note goes into the history (a provider's quote).
-func (s *Service) Sent(ctx context.Context, tenantID, foID, did, ref, next, note, actor string) error {
+// (SUBMITTED, with the provider's reference) or a cancellation sent.
+func (s *Service) Sent(ctx context.Context, tenantID, foID string, d Sending, actor string) error {
 	return s.dispatched(ctx, tenantID, foID, func(tx Tx, fo *FulfillmentOrder) (string, string, error) {
-		if fo.Pending != did {
+		if fo.Pending != d.Did {
 			return "", "", nil // something else happened meanwhile
 		}
-		fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = next, 0, nil, ""
-		if ref != "" {
-			fo.ProviderRef = ref
+		fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError = d.Next, 0, nil, ""
+		if d.Ref != "" {
+			fo.ProviderRef = d.Ref
 		}
-		switch did {
+		switch d.Did {
 		case PendingRequest:
 			if fo.RequestStatus == RequestUnsubmitted {
 				fo.RequestStatus = RequestSubmitted
 			}
-			if note != "" {
-				return "fulfillment_request", "Request sent; " + note, nil
+			fo.SentFingerprint = d.Fingerprint
+			if d.Note != "" {
+				return "fulfillment_request", "Request sent; " + d.Note, nil
 			}
 			return "fulfillment_request", "Request sent", nil
 		case PendingCancel:
@@ -846,6 +862,70 @@ func (s *Service) Sent(ctx context.Context, tenantID, foID, did, ref, next, note
 		}
 		return "", "", nil
 	}, actor)
+}
+
+// Fingerprint sums up what a request for v asks: each line's units
+// (shipped from it or still to ship, so shipping does not change it) and
+// the address. A different fingerprint later means the 3PL's copy is stale.
+func Fingerprint(o *Order, v FulfillmentOrderView) string {
+	h := sha256.New()
+	for _, l := range v.Lines {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\n", l.LineID, l.SKU, l.Quantity+l.Fulfilled)
+	}
+	if a := o.ShippingAddress; a != nil {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", a.Name, a.Company, a.Line1, a.Line2, a.City, a.Region, a.PostalCode, a.Country, a.Phone)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// recallChanged asks a 3PL to cancel a request it has when the order
+// changed since (lines, quantities or address); once it confirms, the new
+// version goes out by itself (Resend).
+func (s *Service) recallChanged(ctx context.Context, tx Tx, tenantID, orderID string) error {
+	fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: orderID, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	var sent []FulfillmentOrder
+	for _, fo := range fos {
+		switch fo.RequestStatus {
+		case RequestSubmitted, RequestAccepted, RequestCancellationRejected:
+			if fo.SentFingerprint != "" && fo.Status != FulfillmentClosed && fo.Status != FulfillmentCancelled {
+				sent = append(sent, fo)
+			}
+		}
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	o, err := tx.Lock(ctx, tenantID, orderID)
+	if err != nil || o.Status != Open {
+		return err
+	}
+	vs, err := s.views(ctx, tx, &o, sent)
+	if err != nil {
+		return err
+	}
+	for i, v := range vs {
+		if Fingerprint(&o, v) == sent[i].SentFingerprint {
+			continue
+		}
+		fo := sent[i]
+		fo.RequestStatus, fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError, fo.Resend = RequestCancellationRequest, PendingCancel, 0, nil, "", true
+		fo.UpdatedAt = s.now()
+		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+			return err
+		}
+		if err := tx.AddRequestMessage(ctx, tenantID, RequestMessage{ID: id.New("frm"), FulfillmentOrderID: fo.ID, Kind: "cancellation_request",
+			RequestStatus: fo.RequestStatus, Message: "the order changed after the request was sent; the new version follows once this is cancelled",
+			Actor: "system", CreatedAt: s.now()}); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, &o, "system", "fulfillment_recalled", "The order changed after "+v.FacilityCode+" got the request: asked it to cancel, the new version follows", map[string]any{"fulfillment_order_id": fo.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Failed records that the dispatcher could not do fo's pending work; it is

@@ -385,6 +385,11 @@ func (s *Service) inTx(ctx context.Context, tenantID string, route Route, fn fun
 			if err := s.openFulfillmentOrders(ctx, tx, tenantID, orderID); err != nil {
 				return err
 			}
+			if !tx.created[orderID] {
+				if err := s.recallChanged(ctx, tx, tenantID, orderID); err != nil {
+					return err
+				}
+			}
 		}
 		return s.inv.Settle(ctx, tx, tenantID, tx.touched)
 	})

@@ -111,30 +111,30 @@ func activeMark(s order.FulfillmentOrderStatus) any {
 
 func (t *orderTx) InsertFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_orders (id, tenant_id, order_id, facility_id, status, active, hold_reason, request_status,
-		provider_ref, pending, attempts, next_attempt_at, last_error, fulfill_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
+		provider_ref, pending, attempts, next_attempt_at, last_error, fulfill_at, sent_fingerprint, resend, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING`,
 		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
-		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.CreatedAt, f.UpdatedAt)
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.SentFingerprint, f.Resend, f.CreatedAt, f.UpdatedAt)
 	return wrap("store.InsertFulfillmentOrder", err)
 }
 
 func (t *orderTx) SaveFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE fulfillment_orders SET status = $3, active = $4, hold_reason = $5, request_status = $6,
-		provider_ref = $7, pending = $8, attempts = $9, next_attempt_at = $10, last_error = $11, fulfill_at = $12, updated_at = $13
-		WHERE tenant_id = $1 AND id = $2`,
+		provider_ref = $7, pending = $8, attempts = $9, next_attempt_at = $10, last_error = $11, fulfill_at = $12, sent_fingerprint = $13, resend = $14,
+		updated_at = $15 WHERE tenant_id = $1 AND id = $2`,
 		f.TenantID, f.ID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
-		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.UpdatedAt)
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.SentFingerprint, f.Resend, f.UpdatedAt)
 	return affected("store.SaveFulfillmentOrder", "fulfillment order", res, err)
 }
 
 const fulfillmentCols = `id, tenant_id, order_id, facility_id, status, hold_reason, request_status, provider_ref, pending, attempts,
-	next_attempt_at, last_error, fulfill_at, created_at, updated_at`
+	next_attempt_at, last_error, fulfill_at, sent_fingerprint, resend, created_at, updated_at`
 
 func scanFulfillmentOrder(row interface{ Scan(...any) error }) (order.FulfillmentOrder, error) {
 	var f order.FulfillmentOrder
 	var next, at sql.NullTime
 	err := row.Scan(&f.ID, &f.TenantID, &f.OrderID, &f.FacilityID, &f.Status, &f.HoldReason, &f.RequestStatus, &f.ProviderRef, &f.Pending, &f.Attempts,
-		&next, &f.LastError, &at, &f.CreatedAt, &f.UpdatedAt)
+		&next, &f.LastError, &at, &f.SentFingerprint, &f.Resend, &f.CreatedAt, &f.UpdatedAt)
 	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
 	f.NextAttemptAt, f.FulfillAt = timePtr(next), timePtr(at)
 	return f, err

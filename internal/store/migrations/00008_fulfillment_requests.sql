@@ -33,6 +33,11 @@ ALTER TABLE fulfillment_orders ADD COLUMN next_attempt_at TIMESTAMP;
 ALTER TABLE fulfillment_orders ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 -- A SCHEDULED fulfilment order opens at fulfill_at (pre-orders, subscriptions).
 ALTER TABLE fulfillment_orders ADD COLUMN fulfill_at TIMESTAMP;
+-- What the 3PL was sent (a fingerprint of lines and address), so a change
+-- to the order afterwards is noticed; resend: once the 3PL confirms the
+-- cancellation such a change asks for, the new version goes out by itself.
+ALTER TABLE fulfillment_orders ADD COLUMN sent_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE fulfillment_orders ADD COLUMN resend BOOLEAN NOT NULL DEFAULT FALSE;
 -- What the dispatcher has to do next: send a request, send a cancellation,
 -- or poll a provider. Empty when nothing.
 ALTER TABLE fulfillment_orders ADD COLUMN pending TEXT NOT NULL DEFAULT '';
@@ -91,6 +96,8 @@ DROP INDEX fulfillment_orders_scheduled;
 DROP INDEX fulfillment_orders_facility;
 DROP INDEX fulfillment_orders_pending;
 ALTER TABLE fulfillment_orders DROP COLUMN pending;
+ALTER TABLE fulfillment_orders DROP COLUMN resend;
+ALTER TABLE fulfillment_orders DROP COLUMN sent_fingerprint;
 ALTER TABLE fulfillment_orders DROP COLUMN fulfill_at;
 ALTER TABLE fulfillment_orders DROP COLUMN last_error;
 ALTER TABLE fulfillment_orders DROP COLUMN next_attempt_at;
