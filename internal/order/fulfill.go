@@ -64,8 +64,8 @@ type FulfillmentOrder struct {
 	// change asked for.
 	SentFingerprint string
 	Resend          bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // LineReservation is an active reservation held for one of an order's
