@@ -107,7 +107,7 @@ type Volume struct {
 	Days          int
 	Orders        int64 // orders shipped (each order once)
 	Units         int64 // units shipped
-	StockUnits    int64 // units on hand now, everywhere
+	StockUnits    int64 // units on hand now where the merchant holds stock (not at dropship suppliers)
 	ProductCost   int64 // Σ catalogue cost of the units shipped (what the merchant pays for goods)
 	SupplierUnits int64 // units shipped for which a dropship supplier price is known
 	SupplierCost  int64 // Σ supplier price of those units

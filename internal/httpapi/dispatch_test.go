@@ -551,8 +551,10 @@ func TestFulfillmentSplitAndMerge(t *testing.T) {
 		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "MUG", "name": "Mug"}), 201)
 		must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "CUP", "name": "Cup"}), 201)
 		var den, bos struct{ ID string }
-		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own", "priority": 1}), 201).JSON(t, &den)
-		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "BOS", "name": "Boston", "kind": "own", "priority": 2}), 201).JSON(t, &bos)
+		// Boston is preferred, but only Denver has cups: the order ships
+		// from Denver, and the split goes to the preferred facility.
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own", "priority": 2}), 201).JSON(t, &den)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "BOS", "name": "Boston", "kind": "own", "priority": 1}), 201).JSON(t, &bos)
 		for _, f := range []string{"DEN", "BOS"} {
 			must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": f, "quantity": 5, "kind": "receive"}), 201)
 		}

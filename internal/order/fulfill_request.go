@@ -552,14 +552,12 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 	}
 	var facilities []inventory.Facility
 	seen := map[string]bool{}
+	var here inventory.Facility // where what stays is reserved again (want)
 	if want != nil {
-		// What stays is reserved again where it was.
 		seen[fo.FacilityID] = true
-		f, err := s.inv.Facility(ctx, o.TenantID, fo.FacilityID)
-		if err != nil {
+		if here, err = s.inv.Facility(ctx, o.TenantID, fo.FacilityID); err != nil {
 			return "", err
 		}
-		facilities = append(facilities, f)
 	}
 	for _, ids := range route.BySKU {
 		for _, fid := range ids {
@@ -579,13 +577,13 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 		}
 		return strings.Compare(a.Code, b.Code)
 	})
-	levels, err := s.lockStock(ctx, tx, o.TenantID, tmp.Lines, items, facilities)
+	locked := facilities
+	if want != nil {
+		locked = append(slices.Clone(facilities), here)
+	}
+	levels, err := s.lockStock(ctx, tx, o.TenantID, tmp.Lines, items, locked)
 	if err != nil {
 		return "", err
-	}
-	var here inventory.Facility
-	if want != nil {
-		here, facilities = facilities[0], slices.DeleteFunc(slices.Clone(facilities), func(f inventory.Facility) bool { return f.ID == fo.FacilityID })
 	}
 	plan := route.plan(&tmp, items, facilities, levels)
 	var short []string

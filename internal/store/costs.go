@@ -98,7 +98,8 @@ func (s *Costs) Volume(ctx context.Context, tenantID string, since time.Time) (c
 	}
 	v.Units, v.ProductCost, v.SupplierUnits, v.SupplierCost, v.SupplierGoods = units.Int64, cost.Int64, sUnits.Int64, sCost.Int64, sGoods.Int64
 	var stock sql.NullInt64
-	if err := s.db.R.QueryRowContext(ctx, `SELECT CAST(SUM(on_hand) AS BIGINT) FROM stock_levels WHERE tenant_id = $1`, tenantID).Scan(&stock); err != nil {
+	if err := s.db.R.QueryRowContext(ctx, `SELECT CAST(SUM(l.on_hand) AS BIGINT) FROM stock_levels l
+		JOIN facilities f ON f.id = l.facility_id WHERE l.tenant_id = $1 AND f.kind <> 'dropship'`, tenantID).Scan(&stock); err != nil {
 		return v, wrap(op, err)
 	}
 	v.StockUnits = stock.Int64
