@@ -145,6 +145,10 @@ func (s *Service) Connect(ctx context.Context, tenantID, facilityID string, in C
 	if err := s.store.SaveConnection(ctx, &c); err != nil {
 		return Connection{}, false, errs.E(op, err)
 	}
+	// Requests that waited for the facility go on the next run.
+	if err := s.orders.RetryFacility(ctx, tenantID, f.ID); err != nil {
+		return Connection{}, false, errs.E(op, err)
+	}
 	return c, !exists, nil
 }
 
@@ -250,8 +254,13 @@ func (s *Service) send(ctx context.Context, c Connection, f inventory.Facility, 
 	if err != nil {
 		return err
 	}
-	r := s.request(&o, fo, cancel)
 	actor := "dispatch:" + f.Code
+	if !cancel && fo.Remaining() == 0 {
+		// Nothing is left to ask for (the order changed meanwhile).
+		_, err := s.orders.Act(ctx, fo.TenantID, fo.ID, order.FulfillmentAction{Kind: order.ActionCancel, Message: "nothing left to ask for"}, actor)
+		return err
+	}
+	r := s.request(&o, fo, cancel)
 	note := ""
 	switch {
 	case c.Provider():

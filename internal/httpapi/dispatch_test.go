@@ -710,3 +710,45 @@ func TestChangedOrderIsRecalled(t *testing.T) {
 		}
 	})
 }
+
+// A line taken off an order before its request went out leaves nothing
+// for that facility: its fulfilment order is cancelled, nothing is sent.
+func TestEmptiedFulfillmentOrderIsCancelled(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		sh := newShop3PL(t, e)
+		a, key := sh.a, sh.key
+		sh.must(t, a.Do("POST", "/api/v1/products", key, map[string]any{"sku": "MUG", "name": "Mug"}), 201)
+		sh.must(t, a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "TENT", "facility": "EU1", "quantity": 5, "kind": "receive"}), 201)
+		sh.must(t, a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": "DEN", "quantity": 5, "kind": "receive"}), 201)
+		var o order.Doc
+		sh.must(t, a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": "EM-1", "currency": "USD", "customer": map[string]any{"name": "Ada"},
+			"lines": []map[string]any{{"sku": "TENT", "quantity": 1, "unit_price": "100.00"}, {"sku": "MUG", "quantity": 1, "unit_price": "10.00"}}}), 201).JSON(t, &o)
+		var tentLine string
+		for _, l := range o.Lines {
+			if l.SKU == "TENT" {
+				tentLine = l.ID
+			}
+		}
+		sh.must(t, a.Do("PATCH", "/api/v1/orders/"+o.ID, key, map[string]any{"remove_lines": []string{tentLine}}), 200)
+		if _, err := a.Dispatch.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(sh.tpl.requests()); n != 0 {
+			t.Fatalf("%d requests sent for nothing", n)
+		}
+		var fos struct{ Items []order.FulfillmentOrderDoc }
+		sh.must(t, a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &fos)
+		for _, f := range fos.Items {
+			switch f.Facility {
+			case "EU1":
+				if f.Status != order.FulfillmentCancelled || f.Pending != "" {
+					t.Fatalf("EU1: %+v", f)
+				}
+			case "DEN":
+				if f.Status != order.FulfillmentOpen {
+					t.Fatalf("DEN: %+v", f)
+				}
+			}
+		}
+	})
+}

@@ -817,6 +817,13 @@ func (s *Service) RequestHistory(ctx context.Context, tenantID, foID string) ([]
 	return s.store.RequestMessages(ctx, tenantID, foID)
 }
 
+// RetryFacility makes the requests waiting for a facility due now (it was
+// just connected, or its connection changed).
+func (s *Service) RetryFacility(ctx context.Context, tenantID, facilityID string) error {
+	_, err := s.store.RetryFacility(ctx, tenantID, facilityID)
+	return err
+}
+
 // DueRequests lists fulfilment orders (tenant, id) the dispatcher has work
 // for now, oldest first.
 func (s *Service) DueRequests(ctx context.Context, limit int) ([][2]string, error) {
@@ -876,50 +883,77 @@ func Fingerprint(o *Order, v FulfillmentOrderView) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// recallChanged asks a 3PL to cancel a request it has when the order
-// changed since (lines, quantities or address); once it confirms, the new
-// version goes out by itself (Resend).
-func (s *Service) recallChanged(ctx context.Context, tx Tx, tenantID, orderID string) error {
+// tidyFulfillmentOrders brings an order's open fulfilment orders in line
+// with a change: one whose facility holds nothing of the order any more
+// closes (cancelled when nothing shipped from it), unless a 3PL has its
+// request; a request a 3PL has whose order changed since (lines,
+// quantities or address) is recalled: the 3PL is asked to cancel it, and
+// once it confirms the new version goes out by itself (Resend).
+func (s *Service) tidyFulfillmentOrders(ctx context.Context, tx Tx, tenantID, orderID string) error {
 	fos, err := tx.FulfillmentOrders(ctx, tenantID, FulfillmentFilter{OrderID: orderID, Limit: 1000})
 	if err != nil {
 		return err
 	}
-	var sent []FulfillmentOrder
+	var open []FulfillmentOrder
 	for _, fo := range fos {
-		switch fo.RequestStatus {
-		case RequestSubmitted, RequestAccepted, RequestCancellationRejected:
-			if fo.SentFingerprint != "" && fo.Status != FulfillmentClosed && fo.Status != FulfillmentCancelled {
-				sent = append(sent, fo)
-			}
+		if fo.Status != FulfillmentClosed && fo.Status != FulfillmentCancelled {
+			open = append(open, fo)
 		}
 	}
-	if len(sent) == 0 {
+	if len(open) == 0 {
 		return nil
 	}
 	o, err := tx.Lock(ctx, tenantID, orderID)
 	if err != nil || o.Status != Open {
 		return err
 	}
-	vs, err := s.views(ctx, tx, &o, sent)
+	vs, err := s.views(ctx, tx, &o, open)
 	if err != nil {
 		return err
 	}
 	for i, v := range vs {
-		if Fingerprint(&o, v) == sent[i].SentFingerprint {
+		fo := open[i]
+		withThem := false
+		switch fo.RequestStatus {
+		case RequestSubmitted, RequestAccepted, RequestCancellationRejected:
+			withThem = fo.SentFingerprint != ""
+		case RequestCancellationRequest:
+			continue // already asked
+		}
+		if withThem {
+			if Fingerprint(&o, v) == fo.SentFingerprint {
+				continue
+			}
+			fo.RequestStatus, fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError, fo.Resend = RequestCancellationRequest, PendingCancel, 0, nil, "", true
+			fo.UpdatedAt = s.now()
+			if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
+				return err
+			}
+			if err := tx.AddRequestMessage(ctx, tenantID, RequestMessage{ID: id.New("frm"), FulfillmentOrderID: fo.ID, Kind: "cancellation_request",
+				RequestStatus: fo.RequestStatus, Message: "the order changed after the request was sent; the new version follows once this is cancelled",
+				Actor: "system", CreatedAt: s.now()}); err != nil {
+				return err
+			}
+			if err := s.event(ctx, tx, &o, "system", "fulfillment_recalled", "The order changed after "+v.FacilityCode+" got the request: asked it to cancel, the new version follows", map[string]any{"fulfillment_order_id": fo.ID}); err != nil {
+				return err
+			}
 			continue
 		}
-		fo := sent[i]
-		fo.RequestStatus, fo.Pending, fo.Attempts, fo.NextAttemptAt, fo.LastError, fo.Resend = RequestCancellationRequest, PendingCancel, 0, nil, "", true
-		fo.UpdatedAt = s.now()
+		if v.Remaining() > 0 || fo.Status == FulfillmentIncomplete {
+			continue
+		}
+		// Nothing left for this facility to do.
+		fo.Status = FulfillmentCancelled
+		for _, l := range v.Lines {
+			if l.Fulfilled > 0 {
+				fo.Status = FulfillmentClosed
+			}
+		}
+		if fo.RequestStatus != RequestNone {
+			fo.RequestStatus = RequestClosed
+		}
+		fo.Pending, fo.UpdatedAt = "", s.now()
 		if err := tx.SaveFulfillmentOrder(ctx, &fo); err != nil {
-			return err
-		}
-		if err := tx.AddRequestMessage(ctx, tenantID, RequestMessage{ID: id.New("frm"), FulfillmentOrderID: fo.ID, Kind: "cancellation_request",
-			RequestStatus: fo.RequestStatus, Message: "the order changed after the request was sent; the new version follows once this is cancelled",
-			Actor: "system", CreatedAt: s.now()}); err != nil {
-			return err
-		}
-		if err := s.event(ctx, tx, &o, "system", "fulfillment_recalled", "The order changed after "+v.FacilityCode+" got the request: asked it to cancel, the new version follows", map[string]any{"fulfillment_order_id": fo.ID}); err != nil {
 			return err
 		}
 	}

@@ -52,6 +52,8 @@ type Store interface {
 	// ScheduledDue lists SCHEDULED fulfilment orders (tenant, id) whose
 	// FulfillAt has come.
 	ScheduledDue(ctx context.Context, now time.Time, limit int) ([][2]string, error)
+	// RetryFacility makes a facility's waiting dispatcher work due now.
+	RetryFacility(ctx context.Context, tenantID, facilityID string) (int, error)
 }
 
 // Service is the orders API.
@@ -386,7 +388,7 @@ func (s *Service) inTx(ctx context.Context, tenantID string, route Route, fn fun
 				return err
 			}
 			if !tx.created[orderID] {
-				if err := s.recallChanged(ctx, tx, tenantID, orderID); err != nil {
+				if err := s.tidyFulfillmentOrders(ctx, tx, tenantID, orderID); err != nil {
 					return err
 				}
 			}

@@ -307,3 +307,14 @@ func (s *Orders) ScheduledDue(ctx context.Context, now time.Time, limit int) ([]
 	}
 	return out, wrap(op, rows.Err())
 }
+
+// RetryFacility makes a facility's waiting dispatcher work due now.
+func (s *Orders) RetryFacility(ctx context.Context, tenantID, facilityID string) (int, error) {
+	res, err := s.db.W.ExecContext(ctx, `UPDATE fulfillment_orders SET next_attempt_at = NULL
+		WHERE tenant_id = $1 AND facility_id = $2 AND pending <> '' AND next_attempt_at IS NOT NULL`, tenantID, facilityID)
+	if err != nil {
+		return 0, wrap("store.RetryFacility", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
