@@ -409,6 +409,7 @@ type foPage struct {
 	CanAccept       bool
 	CanReject       bool
 	CanAnswerCancel bool
+	CanClose        bool
 	MoveTo          []inventory.Facility
 	MergeInto       []order.FulfillmentOrderView // the order's other open fulfilment orders
 	HoldChoices     []choice
@@ -422,7 +423,7 @@ type foPage struct {
 }
 
 // Manual reports whether any of a 3PL's answers can be given by hand.
-func (p foPage) Manual() bool { return p.CanAccept || p.CanReject || p.CanAnswerCancel }
+func (p foPage) Manual() bool { return p.CanAccept || p.CanReject || p.CanAnswerCancel || p.CanClose }
 
 func (s *server) renderFulfilment(w http.ResponseWriter, r *http.Request, status int, id string, page foPage) error {
 	svc, err := s.orderService()
@@ -487,6 +488,7 @@ func (s *server) renderFulfilment(w http.ResponseWriter, r *http.Request, status
 	page.CanAccept = !done && page.Asked && (rs == order.RequestSubmitted || rs == order.RequestUnsubmitted)
 	page.CanReject = !done && page.Asked && (rs == order.RequestSubmitted || rs == order.RequestUnsubmitted || rs == order.RequestAccepted)
 	page.CanAnswerCancel = !done && rs == order.RequestCancellationRequest
+	page.CanClose = !done && fo.Status != order.FulfillmentIncomplete && fo.Remaining() > 0 && (rs == order.RequestAccepted || rs == order.RequestCancellationRejected)
 	if page.CanMove {
 		fs, err := s.d.Inventory.ListFacilities(ctx, p.Tenant.ID)
 		if err != nil {
@@ -630,6 +632,7 @@ var fulfilmentActions = map[string]string{
 	"reject-cancellation": order.ActionRejectCancellation,
 	"schedule":            order.ActionSchedule,
 	"open":                order.ActionOpen,
+	"close":               order.ActionClose,
 }
 
 func (s *server) fulfilmentAct(w http.ResponseWriter, r *http.Request) error {
@@ -647,7 +650,7 @@ func (s *server) fulfilmentAct(w http.ResponseWriter, r *http.Request) error {
 	switch kind {
 	case order.ActionHold:
 		a.Reason, typed.HoldReason = v("reason"), v("reason")
-	case order.ActionReject, order.ActionRejectCancellation:
+	case order.ActionReject, order.ActionRejectCancellation, order.ActionClose:
 		a.Reason, typed.Reason = v("reason"), v("reason")
 	case order.ActionSchedule:
 		// A date in the tenant's day is read as its start, UTC.
@@ -696,6 +699,12 @@ func actedText(kind string, before, after order.FulfillmentOrderView) string {
 		return "Recorded: " + at + " accepted the cancellation."
 	case order.ActionRejectCancellation:
 		return "Recorded: " + at + " refused the cancellation; it ships the order."
+	case order.ActionClose:
+		return "Recorded: " + at + " will ship no more of it. What is left stays reserved there and the order is on hold: move it or cancel it."
+	case order.ActionSchedule:
+		return "Scheduled: it is neither sent nor shipped before its date."
+	case order.ActionOpen:
+		return "Opened: fulfilment at " + at + " goes ahead."
 	}
 	return "Done."
 }

@@ -330,7 +330,8 @@ func TestFulfilmentOrderPage(t *testing.T) {
 		res, _ = c.post(page+"/accept", nil)
 		wantRedirect(t, res, page)
 		_, body = c.get(page)
-		wantContains(t, body, "Recorded: EU3 accepted the request.", `<span class="badge rq rq-ACCEPTED">Accepted</span>`, "Ask EU3 to cancel")
+		wantContains(t, body, "Recorded: EU3 accepted the request.", `<span class="badge rq rq-ACCEPTED">Accepted</span>`, "Ask EU3 to cancel",
+			`action="`+page+`/close"`)
 		wantNotContains(t, body, `action="`+page+`/accept"`, `action="`+page+`/move"`)
 		// Accepting again clashes with where it stands.
 		res, _ = c.post(page+"/cancel", url.Values{"message": {"customer changed their mind"}})

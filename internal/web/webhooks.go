@@ -46,6 +46,12 @@ var eventGroups = []eventGroup{
 	}},
 	{"Fulfilment", "fulfillment_order.*", []eventChoice{
 		{"fulfillment_order.fulfilled", "a facility shipped some or all of its lines"},
+		{"fulfillment_order.accepted", "a 3PL or supplier accepted a request"},
+		{"fulfillment_order.rejected", "a 3PL or supplier refused one (re-sourced, or the order held)"},
+		{"fulfillment_order.moved", "a fulfilment order moved to another facility"},
+		{"fulfillment_order.held", "a fulfilment order was held"},
+		{"fulfillment_order.released", "it was released"},
+		{"fulfillment_order.cancelled", "a fulfilment order was cancelled"},
 	}},
 	{"Shipments", "shipment.*", []eventChoice{
 		{"shipment.created", "a shipment was recorded, with carrier and tracking"},
