@@ -295,6 +295,49 @@ func (s *Service) SetSupplierCosts(ctx context.Context, tenantID, facilityID str
 	return s.store.SetSupplierCosts(ctx, tenantID, facilityID, cs)
 }
 
+// Part is what one facility fulfils of an order, for an estimate.
+type Part struct {
+	Key        string // the caller's id for it (a fulfilment order id)
+	FacilityID string
+	Dropship   bool // a supplier: its prices count too
+	Units      []Units
+}
+
+// PartEstimate is Estimate for one Part; NoProfile says the facility has
+// no fee profile in the currency (its fees count as zero).
+type PartEstimate struct {
+	Part
+	Estimate
+	NoProfile bool
+}
+
+// EstimateParts estimates each part of an order in currency, from the
+// facilities' profiles and suppliers' prices, and the total.
+func (s *Service) EstimateParts(ctx context.Context, tenantID, currency string, parts []Part) ([]PartEstimate, int64, error) {
+	ps, err := s.Profiles(ctx, tenantID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var total int64
+	out := make([]PartEstimate, 0, len(parts))
+	for _, pt := range parts {
+		var supplier map[string]SupplierCost
+		if pt.Dropship {
+			if supplier, err = s.SupplierCosts(ctx, tenantID, pt.FacilityID); err != nil {
+				return nil, 0, err
+			}
+		}
+		var prof *Profile
+		if p, ok := ps[pt.FacilityID]; ok && p.Currency == currency {
+			prof = &p
+		}
+		e := EstimateOrder(prof, currency, pt.Units, supplier)
+		total += e.Total
+		out = append(out, PartEstimate{Part: pt, Estimate: e, NoProfile: prof == nil})
+	}
+	return out, total, nil
+}
+
 // Comparison costs every facility with a profile for the merchant's last
 // days of activity, at their own volume or at ordersPerMonth.
 func (s *Service) Comparison(ctx context.Context, tenantID string, facilities []Option, days int, ordersPerMonth float64) (Volume, []Row, error) {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/waybill/waybill/internal/costs"
 	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/inventory"
 	"github.com/waybill/waybill/internal/money"
+	"github.com/waybill/waybill/internal/order"
 )
 
 // What fulfilment costs: cost profiles per facility, supplier prices, the
@@ -259,7 +261,11 @@ func (a *API) orderCostEstimate(ctx context.Context, in *orderIDInput) (*struct 
 	if err != nil {
 		return nil, err
 	}
-	ps, err := a.d.Costs.Profiles(ctx, tenantID)
+	parts, err := costParts(ctx, a.d.Inventory, tenantID, fos)
+	if err != nil {
+		return nil, err
+	}
+	es, total, err := a.d.Costs.EstimateParts(ctx, tenantID, o.Currency, parts)
 	if err != nil {
 		return nil, err
 	}
@@ -271,38 +277,39 @@ func (a *API) orderCostEstimate(ctx context.Context, in *orderIDInput) (*struct 
 		}
 	}{}
 	cur := o.Currency
-	out.Body.Currency, out.Body.Items = cur, []CostEstimate{}
-	var total int64
+	out.Body.Currency, out.Body.Total, out.Body.Items = cur, amount(total, cur), []CostEstimate{}
+	codes := map[string]string{}
 	for _, fo := range fos {
-		if fo.Status == "CANCELLED" {
-			continue
-		}
-		var units []costs.Units
-		for _, l := range fo.Lines {
-			units = append(units, costs.Units{SKU: l.SKU, Quantity: l.Quantity + l.Fulfilled})
-		}
-		f, err := a.d.Inventory.Facility(ctx, tenantID, fo.FacilityID)
-		if err != nil {
-			return nil, err
-		}
-		var supplier map[string]costs.SupplierCost
-		if f.Kind == "dropship" {
-			if supplier, err = a.d.Costs.SupplierCosts(ctx, tenantID, f.ID); err != nil {
-				return nil, err
-			}
-		}
-		var prof *costs.Profile
-		if p, ok := ps[f.ID]; ok && p.Currency == cur {
-			prof = &p
-		}
-		e := costs.EstimateOrder(prof, cur, units, supplier)
-		total += e.Total
-		ce := CostEstimate{FulfillmentOrderID: fo.ID, Facility: f.Code, PickPack: amount(e.PickPack, cur), Total: amount(e.Total, cur), NoProfile: prof == nil, MissingPrices: e.Missing}
-		if supplier != nil {
+		codes[fo.ID] = fo.FacilityCode
+	}
+	for _, e := range es {
+		ce := CostEstimate{FulfillmentOrderID: e.Key, Facility: codes[e.Key], PickPack: amount(e.PickPack, cur), Total: amount(e.Total, cur),
+			NoProfile: e.NoProfile, MissingPrices: e.Missing}
+		if e.Dropship {
 			ce.Supplier = amount(e.Supplier, cur)
 		}
 		out.Body.Items = append(out.Body.Items, ce)
 	}
-	out.Body.Total = amount(total, cur)
 	return out, nil
+}
+
+// costParts is what each of an order's fulfilment orders (but cancelled
+// ones) was given to ship, for an estimate.
+func costParts(ctx context.Context, inv *inventory.Service, tenantID string, fos []order.FulfillmentOrderView) ([]costs.Part, error) {
+	parts := []costs.Part{}
+	for _, fo := range fos {
+		if fo.Status == order.FulfillmentCancelled {
+			continue
+		}
+		f, err := inv.Facility(ctx, tenantID, fo.FacilityID)
+		if err != nil {
+			return nil, err
+		}
+		pt := costs.Part{Key: fo.ID, FacilityID: f.ID, Dropship: f.Kind == inventory.Dropship}
+		for _, l := range fo.Assigned() {
+			pt.Units = append(pt.Units, costs.Units(l))
+		}
+		parts = append(parts, pt)
+	}
+	return parts, nil
 }

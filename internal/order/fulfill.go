@@ -147,6 +147,16 @@ type FulfillmentLine struct {
 	Fulfilled int64 // shipped from this fulfilment order
 }
 
+// Assigned is what the fulfilment order was given to ship, per SKU line:
+// what it shipped and what is left.
+func (v FulfillmentOrderView) Assigned() []FulfillLine {
+	out := make([]FulfillLine, 0, len(v.Lines))
+	for _, l := range v.Lines {
+		out = append(out, FulfillLine{SKU: l.SKU, Quantity: l.Quantity + l.Fulfilled})
+	}
+	return out
+}
+
 // Remaining is how many units are still to fulfil.
 func (v FulfillmentOrderView) Remaining() int64 {
 	var n int64

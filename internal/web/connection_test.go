@@ -293,6 +293,16 @@ func TestInsightsCosts(t *testing.T) {
 			"fixed EUR 1000.00 · pick &amp; pack EUR 0.00", "3PL", "Own warehouse")
 		wantNotContains(t, body, `<tr data-facility="MAIN" class="is-cheapest">`)
 
+		// An order's page shows what fulfilling it costs.
+		res, _ = c.post("/settings/facilities/"+main.ID+"/costs", url.Values{"monthly_fixed": {"1000"}, "per_order": {"2.50"}})
+		wantRedirect(t, res, "/settings/facilities/"+main.ID+"#costs")
+		placed := ff.order(a, order.Input{Number: "#6003"})
+		res, body = c.get("/orders/" + placed.ID)
+		wantStatus(t, res, body, http.StatusOK)
+		wantContains(t, body, "Estimated cost to fulfil: <strong>2.50 EUR</strong>")
+		res, _ = c.post("/settings/facilities/"+main.ID+"/costs", url.Values{"monthly_fixed": {"1000"}})
+		wantRedirect(t, res, "/settings/facilities/"+main.ID+"#costs")
+
 		// At 1000 orders a month the own warehouse wins.
 		res, body = c.get("/insights/costs?days=90&orders_per_month=1000")
 		wantStatus(t, res, body, http.StatusOK)

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/waybill/waybill/internal/costs"
 	"github.com/waybill/waybill/internal/errs"
+	"github.com/waybill/waybill/internal/inventory"
+	"github.com/waybill/waybill/internal/money"
 	"github.com/waybill/waybill/internal/notify"
 	"github.com/waybill/waybill/internal/order"
 )
@@ -23,6 +26,10 @@ type fulfilmentCard struct {
 	Orders    []fulfilmentRow
 	Shipments []shipmentRow
 	CanFulfil bool // the person may change orders and the order is open
+	// CostTotal is the estimated cost of fulfilling the order; CostUnknown
+	// says some fees or prices are missing from it.
+	CostTotal   string
+	CostUnknown bool
 }
 
 // fulfilmentRow is one fulfilment order with its form's values.
@@ -35,6 +42,7 @@ type fulfilmentRow struct {
 	Form         fulfilForm // as typed after a refusal, else the defaults
 	Refused      bool       // the form that was just refused: its errors are shown
 	Open         bool       // something is left to ship and nothing holds it back
+	Cost         string     // its estimated cost, in the order's currency
 }
 
 type fulfilmentLineRow struct {
@@ -79,7 +87,7 @@ func (s *server) fillFulfilment(r *http.Request, svc *order.Service, o order.Ord
 	if err != nil {
 		return err
 	}
-	names := map[string]string{}
+	names, dropship := map[string]string{}, map[string]bool{}
 	if s.d.Inventory != nil {
 		fs, err := s.d.Inventory.ListFacilities(ctx, p.Tenant.ID)
 		if err != nil {
@@ -87,6 +95,9 @@ func (s *server) fillFulfilment(r *http.Request, svc *order.Service, o order.Ord
 		}
 		for _, f := range fs {
 			names[f.ID] = f.Name
+			if f.Kind == inventory.Dropship {
+				dropship[f.ID] = true
+			}
 		}
 	}
 	card := &page.Fulfilment
@@ -110,6 +121,36 @@ func (s *server) fillFulfilment(r *http.Request, svc *order.Service, o order.Ord
 			row.Lines = append(row.Lines, fulfilmentLineRow{FulfillmentLine: l, Input: in})
 		}
 		card.Orders = append(card.Orders, row)
+	}
+	if s.d.Costs != nil {
+		// What fulfilling it costs, from the facilities' fees and the
+		// suppliers' prices.
+		var parts []costs.Part
+		for _, v := range vs {
+			if v.Status == order.FulfillmentCancelled {
+				continue
+			}
+			pt := costs.Part{Key: v.ID, FacilityID: v.FacilityID, Dropship: dropship[v.FacilityID]}
+			for _, l := range v.Assigned() {
+				pt.Units = append(pt.Units, costs.Units(l))
+			}
+			parts = append(parts, pt)
+		}
+		es, total, err := s.d.Costs.EstimateParts(ctx, p.Tenant.ID, o.Currency, parts)
+		if err != nil {
+			return err
+		}
+		card.CostTotal = money.Amount{Minor: total, Currency: o.Currency}.String() + " " + o.Currency
+		byFO := map[string]costs.PartEstimate{}
+		for _, e := range es {
+			byFO[e.Key] = e
+			card.CostUnknown = card.CostUnknown || e.NoProfile || len(e.Missing) > 0
+		}
+		for i := range card.Orders {
+			if e, ok := byFO[card.Orders[i].ID]; ok {
+				card.Orders[i].Cost = money.Amount{Minor: e.Total, Currency: o.Currency}.String()
+			}
+		}
 	}
 	reader, _ := s.d.NotifyLog.(shipmentEvents)
 	for _, e := range evs {
