@@ -295,3 +295,31 @@ func (a *API) mergeFulfillmentOrder(ctx context.Context, in *struct {
 	a.d.Wake()
 	return &fulfillmentOrderOut{Body: v.Doc()}, nil
 }
+
+func (a *API) splitFulfillmentOrder(ctx context.Context, in *struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Lines    []FulfillLineIn `json:"lines" minItems:"1" maxItems:"500" doc:"The units to split off."`
+		Facility string          `json:"facility,omitempty" maxLength:"64" doc:"Send them to this facility instead (a partial move); they stay at the same facility when absent."`
+	}
+}) (*fulfillmentOrderOut, error) {
+	if principal(ctx).FacilityID != "" {
+		return nil, errs.E("httpapi.split", errs.Permission, "a facility's key cannot split fulfilment orders")
+	}
+	var lines []order.FulfillLine
+	for _, l := range in.Body.Lines {
+		lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	var v order.FulfillmentOrderView
+	var err error
+	if in.Body.Facility != "" {
+		v, err = a.d.Orders.Move(ctx, principal(ctx).TenantID, in.ID, in.Body.Facility, lines, actor(ctx))
+	} else {
+		v, err = a.d.Orders.Split(ctx, principal(ctx).TenantID, in.ID, lines, actor(ctx))
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.d.Wake()
+	return &fulfillmentOrderOut{Body: v.Doc()}, nil
+}

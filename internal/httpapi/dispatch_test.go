@@ -752,3 +752,107 @@ func TestEmptiedFulfillmentOrderIsCancelled(t *testing.T) {
 		}
 	})
 }
+
+// Shopify's split at one facility: some units go into a new fulfilment
+// order there (ship part now, part later); the stock stays where it is.
+// Merging puts them back; a split-off part can also move elsewhere.
+func TestSameFacilitySplit(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, e testenv.Engine) {
+		a := testenv.NewApp(t, e)
+		ctx := context.Background()
+		ten, key := a.Tenant("Shop")
+		must := func(r testenv.Response, code int) testenv.Response {
+			t.Helper()
+			if r.Code != code {
+				t.Fatalf("status %d, want %d: %s", r.Code, code, r.Body)
+			}
+			return r
+		}
+		for _, sku := range []string{"MUG", "CUP"} {
+			must(a.Do("POST", "/api/v1/products", key, map[string]any{"sku": sku, "name": sku}), 201)
+		}
+		var den, bos struct{ ID string }
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "DEN", "name": "Denver", "kind": "own", "priority": 1}), 201).JSON(t, &den)
+		must(a.Do("POST", "/api/v1/facilities", key, map[string]any{"code": "BOS", "name": "Boston", "kind": "own", "priority": 2}), 201).JSON(t, &bos)
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": "DEN", "quantity": 10, "kind": "receive"}), 201)
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "CUP", "facility": "DEN", "quantity": 5, "kind": "receive"}), 201)
+		must(a.Do("POST", "/api/v1/inventory/adjustments", key, map[string]any{"sku": "MUG", "facility": "BOS", "quantity": 5, "kind": "receive"}), 201)
+		var o order.Doc
+		must(a.Do("POST", "/api/v1/orders", key, map[string]any{"external_id": "SP-1", "currency": "USD", "customer": map[string]any{"name": "Ada"},
+			"lines": []map[string]any{{"sku": "MUG", "quantity": 4, "unit_price": "10.00"}, {"sku": "CUP", "quantity": 1, "unit_price": "5.00"}}}), 201).JSON(t, &o)
+		get := func(id string) order.FulfillmentOrderDoc {
+			t.Helper()
+			var fo order.FulfillmentOrderDoc
+			must(a.Do("GET", "/api/v1/fulfillment-orders/"+id, key, nil), 200).JSON(t, &fo)
+			return fo
+		}
+		units := func(fo order.FulfillmentOrderDoc) map[string]int64 {
+			m := map[string]int64{}
+			for _, l := range fo.Lines {
+				m[l.SKU] += l.Quantity
+			}
+			return m
+		}
+		reserved := func(sku, fac string) int64 { return onHand(t, a, ten.ID, sku, fac).Reserved }
+		var fos struct{ Items []order.FulfillmentOrderDoc }
+		must(a.Do("GET", "/api/v1/orders/"+o.ID+"/fulfillment-orders", key, nil), 200).JSON(t, &fos)
+		main := fos.Items[0].ID
+		split := func(id string, body map[string]any, code int) order.FulfillmentOrderDoc {
+			t.Helper()
+			var fo order.FulfillmentOrderDoc
+			r := must(a.Do("POST", "/api/v1/fulfillment-orders/"+id+"/split", key, body), code)
+			if code == 200 {
+				r.JSON(t, &fo)
+			}
+			return fo
+		}
+		// Refused: more than it holds, or all of it.
+		split(main, map[string]any{"lines": []map[string]any{{"sku": "MUG", "quantity": 9}}}, 422)
+		split(main, map[string]any{"lines": []map[string]any{{"sku": "MUG", "quantity": 4}, {"sku": "CUP", "quantity": 1}}}, 422)
+
+		b := split(main, map[string]any{"lines": []map[string]any{{"sku": "MUG", "quantity": 1}}}, 200)
+		if b.Facility != "DEN" || units(b)["MUG"] != 1 || len(b.Lines) != 1 {
+			t.Fatalf("split off: %+v", b)
+		}
+		if u := units(get(main)); u["MUG"] != 3 || u["CUP"] != 1 || reserved("MUG", den.ID) != 4 {
+			t.Fatalf("main after split: %v, DEN reserved %d", u, reserved("MUG", den.ID))
+		}
+		// Ship the split-off part now; the rest waits.
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+b.ID+"/fulfill", key, map[string]any{"carrier": "UPS"}), 201)
+		if fo := get(b.ID); fo.Status != order.FulfillmentClosed {
+			t.Fatalf("shipped part: %+v", fo)
+		}
+		if u := units(get(main)); u["MUG"] != 3 || u["CUP"] != 1 || reserved("MUG", den.ID) != 3 {
+			t.Fatalf("main after shipping the split part: %v, DEN reserved %d", u, reserved("MUG", den.ID))
+		}
+		// Split and merge back.
+		c := split(main, map[string]any{"lines": []map[string]any{{"sku": "CUP", "quantity": 1}}}, 200)
+		var merged order.FulfillmentOrderDoc
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+c.ID+"/merge", key, map[string]any{"into": main}), 200).JSON(t, &merged)
+		if merged.ID != main || units(merged)["CUP"] != 1 || units(merged)["MUG"] != 3 || get(c.ID).Status != order.FulfillmentClosed {
+			t.Fatalf("merged back: %+v", merged)
+		}
+		// A split-off part moves to Boston on its own.
+		d := split(main, map[string]any{"lines": []map[string]any{{"sku": "MUG", "quantity": 2}}}, 200)
+		var moved order.FulfillmentOrderDoc
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+d.ID+"/move", key, map[string]any{"facility": "BOS"}), 200).JSON(t, &moved)
+		if moved.Facility != "BOS" || units(moved)["MUG"] != 2 || get(d.ID).Status != order.FulfillmentClosed {
+			t.Fatalf("moved split part: %+v", moved)
+		}
+		if u := units(get(main)); u["MUG"] != 1 || u["CUP"] != 1 || reserved("MUG", den.ID) != 1 || reserved("MUG", bos.ID) != 2 {
+			t.Fatalf("after the move: main %v, DEN %d, BOS %d", u, reserved("MUG", den.ID), reserved("MUG", bos.ID))
+		}
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+main+"/fulfill", key, map[string]any{}), 201)
+		must(a.Do("POST", "/api/v1/fulfillment-orders/"+moved.ID+"/fulfill", key, map[string]any{}), 201)
+		must(a.Do("GET", "/api/v1/orders/"+o.ID, key, nil), 200).JSON(t, &o)
+		if o.FulfillmentStatus != "fulfilled" {
+			t.Fatalf("order: %s", o.FulfillmentStatus)
+		}
+		if l := onHand(t, a, ten.ID, "MUG", den.ID); l.OnHand != 8 || l.Reserved != 0 {
+			t.Fatalf("MUG at DEN: %+v", l)
+		}
+		if ds, err := a.Inventory.Check(ctx); err != nil || len(ds) != 0 {
+			t.Fatalf("check: %v %+v", err, ds)
+		}
+	})
+}

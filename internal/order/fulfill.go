@@ -64,6 +64,9 @@ type FulfillmentOrder struct {
 	// change asked for.
 	SentFingerprint string
 	Resend          bool
+	// Claimed marks one split off another at the same facility: it holds
+	// the units it claims (Claims), the facility's main one the rest.
+	Claimed bool
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
@@ -113,6 +116,11 @@ type FulfillmentFilter struct {
 // FulfillmentTx is the fulfilment side of an order transaction.
 type FulfillmentTx interface {
 	RequestTx // fulfill_request.go
+	// Claims reads the units split-off fulfilment orders of an order claim:
+	// fulfilment order id → order line id → units.
+	Claims(ctx context.Context, tenantID, orderID string) (map[string]map[string]int64, error)
+	// SetClaims replaces what one fulfilment order claims.
+	SetClaims(ctx context.Context, tenantID, orderID, foID string, claims map[string]int64) error
 	// OrderReservations lists the active reservations held for an order's
 	// lines, with the facility of each.
 	OrderReservations(ctx context.Context, tenantID, orderID string) ([]LineReservation, error)
@@ -315,6 +323,15 @@ func (s *Service) openFulfillmentOrders(ctx context.Context, tx Tx, tenantID, or
 		if pairs, err = tx.MissingFulfillmentOrders(ctx, tenantID, orderID); err != nil {
 			return err
 		}
+		if len(pairs) > 0 && orderID != "" {
+			// A facility whose units are all claimed by fulfilment orders
+			// split off there needs no main one.
+			shs, err := s.shares(ctx, tx, &Order{TenantID: tenantID, ID: orderID})
+			if err != nil {
+				return err
+			}
+			pairs = slices.DeleteFunc(pairs, func(p [2]string) bool { return shs.free[p[1]] == 0 })
+		}
 	}
 	now := s.now()
 	for _, p := range pairs {
@@ -368,9 +385,78 @@ func (s *Service) holdings(ctx context.Context, tx Tx, tenantID, orderID string)
 	return out, nil
 }
 
+// shares says how many units of each line every working fulfilment order
+// of o holds: a facility's reserved units go first to the fulfilment
+// orders split off there (what each claims, oldest first), the rest to the
+// facility's main one.
+type shares struct {
+	hs   map[[2]string][]held
+	per  map[string]map[string]int64 // fulfilment order id → line id → units
+	free map[string]int64            // facility id → units no split-off one claims
+}
+
+func (s *Service) shares(ctx context.Context, tx Tx, o *Order) (*shares, error) {
+	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	sh := &shares{hs: hs, per: map[string]map[string]int64{}, free: map[string]int64{}}
+	claims, err := tx.Claims(ctx, o.TenantID, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	fos, err := tx.FulfillmentOrders(ctx, o.TenantID, FulfillmentFilter{OrderID: o.ID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	left := map[[2]string]int64{} // facility, line → units not yet given out
+	for k, h := range hs {
+		for _, x := range h {
+			left[k] += x.units
+		}
+	}
+	var mains []FulfillmentOrder
+	for _, fo := range fos { // oldest first (ids sort by time)
+		if fo.Status == FulfillmentClosed || fo.Status == FulfillmentCancelled {
+			continue
+		}
+		if !fo.Claimed {
+			mains = append(mains, fo)
+			continue
+		}
+		sh.per[fo.ID] = map[string]int64{}
+		for line, q := range claims[fo.ID] {
+			k := [2]string{fo.FacilityID, line}
+			take := min(q, left[k])
+			sh.per[fo.ID][line] = take
+			left[k] -= take
+		}
+	}
+	for k, n := range left {
+		sh.free[k[0]] += n
+	}
+	for _, fo := range mains {
+		sh.per[fo.ID] = map[string]int64{}
+		for k, n := range left {
+			if k[0] == fo.FacilityID && n > 0 {
+				sh.per[fo.ID][k[1]] = n
+			}
+		}
+	}
+	return sh, nil
+}
+
+// of is what fo holds per line (nothing once it is closed or cancelled).
+func (sh *shares) of(fo FulfillmentOrder) map[string]int64 {
+	if m, ok := sh.per[fo.ID]; ok {
+		return m
+	}
+	return map[string]int64{}
+}
+
 // views adds lines and the shown status to fulfilment orders of o.
 func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentOrder) ([]FulfillmentOrderView, error) {
-	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
+	sh, err := s.shares(ctx, tx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -391,12 +477,11 @@ func (s *Service) views(ctx context.Context, tx Tx, o *Order, fos []FulfillmentO
 		}
 		v.FacilityCode = codes[fo.FacilityID]
 		working := fo.Status != FulfillmentClosed && fo.Status != FulfillmentCancelled
+		share := sh.of(fo)
 		for _, l := range o.Lines {
 			var q int64
 			if working {
-				for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
-					q += h.units
-				}
+				q = share[l.ID]
 			}
 			done := shipped[[2]string{fo.ID, l.ID}]
 			if q > 0 || done > 0 {
@@ -493,15 +578,14 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 		if o.OnHold() {
 			return false, errs.WithCode(errs.E(op, errs.Conflict, "the order is on hold"), "order_on_hold")
 		}
-		hs, err := s.holdings(ctx, tx, tenantID, o.ID)
+		shs, err := s.shares(ctx, tx, o)
 		if err != nil {
 			return false, err
 		}
-		left := map[string]int64{} // line id → units reserved at this facility
-		for i := range o.Lines {
-			for _, h := range hs[[2]string{fo.FacilityID, o.Lines[i].ID}] {
-				left[o.Lines[i].ID] += h.units
-			}
+		hs := shs.hs
+		left := map[string]int64{} // line id → units this fulfilment order holds
+		for line, n := range shs.of(fo) {
+			left[line] = n
 		}
 		take, err := shipmentLines(op, o, left, in.Lines)
 		if err != nil {
@@ -535,6 +619,12 @@ func (s *Service) Fulfill(ctx context.Context, tenantID, foID string, in Fulfill
 		}
 		if err := tx.InsertShipment(ctx, &sh); err != nil {
 			return false, err
+		}
+		if fo.Claimed {
+			// A split-off one claims what it still has to ship.
+			if err := tx.SetClaims(ctx, tenantID, o.ID, fo.ID, left); err != nil {
+				return false, err
+			}
 		}
 		var remaining int64
 		for _, n := range left {

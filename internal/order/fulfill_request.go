@@ -394,6 +394,11 @@ func (s *Service) act(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder
 // rule), which waits on hold at a 3PL or supplier so it is not sent again
 // before the merchant moves or releases it.
 func (s *Service) cancelFulfillmentOrder(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, f inventory.Facility, timeline func(string) error) error {
+	shs, err := s.shares(ctx, tx, o)
+	if err != nil {
+		return err
+	}
+	mine := shs.of(*fo)
 	fo.Status = FulfillmentCancelled
 	if fo.RequestStatus == RequestSubmitted || fo.RequestStatus == RequestAccepted || fo.RequestStatus == RequestUnsubmitted {
 		fo.RequestStatus = RequestClosed
@@ -402,19 +407,18 @@ func (s *Service) cancelFulfillmentOrder(ctx context.Context, tx Tx, o *Order, f
 	if err := tx.SaveFulfillmentOrder(ctx, fo); err != nil {
 		return err
 	}
-	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
-	if err != nil {
-		return err
-	}
-	left := false
-	for k, h := range hs {
-		if k[0] == fo.FacilityID && len(h) > 0 {
-			left = true
+	if fo.Claimed {
+		if err := tx.SetClaims(ctx, o.TenantID, o.ID, fo.ID, nil); err != nil {
+			return err
 		}
 	}
-	if left {
+	var left int64
+	for _, n := range mine {
+		left += n
+	}
+	if left > 0 {
 		now := s.now()
-		r := FulfillmentOrder{ID: id.New("ffo"), TenantID: o.TenantID, OrderID: o.ID, FacilityID: fo.FacilityID, Status: FulfillmentOpen, CreatedAt: now, UpdatedAt: now}
+		r := FulfillmentOrder{ID: id.New("ffo"), TenantID: o.TenantID, OrderID: o.ID, FacilityID: fo.FacilityID, Status: FulfillmentOpen, Claimed: fo.Claimed, CreatedAt: now, UpdatedAt: now}
 		switch {
 		case asked(f.Kind) && fo.Resend:
 			// Cancelled because the order changed: the new version goes.
@@ -424,6 +428,11 @@ func (s *Service) cancelFulfillmentOrder(ctx context.Context, tx Tx, o *Order, f
 		}
 		if err := tx.InsertFulfillmentOrder(ctx, &r); err != nil {
 			return err
+		}
+		if r.Claimed {
+			if err := tx.SetClaims(ctx, o.TenantID, o.ID, r.ID, mine); err != nil {
+				return err
+			}
 		}
 	}
 	return timeline("Fulfilment at " + f.Code + " cancelled")
@@ -531,12 +540,16 @@ func (rs *resourcing) only(facilityID string) Route {
 // allows, with the sourcing optimiser, all or nothing: when some units
 // cannot be placed it changes nothing and says which ("2 of SKU-1").
 func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *FulfillmentOrder, route Route, items map[string]inventory.Item, want map[string]int64, actor string) (string, error) {
-	hs, err := s.holdings(ctx, tx, o.TenantID, o.ID)
+	shs, err := s.shares(ctx, tx, o)
 	if err != nil {
 		return "", err
 	}
-	// A stand-in order holding just the units to move: all that fo's
-	// facility holds, or what want says per line.
+	hs, mine := shs.hs, shs.of(*fo)
+	if want == nil {
+		want = mine
+	}
+	// A stand-in order holding just the units to move: what want says of
+	// fo's own units (never another fulfilment order's at the facility).
 	tmp := Order{TenantID: o.TenantID, ShippingAddress: o.ShippingAddress}
 	held, move := map[string]int64{}, map[string]int64{}
 	for _, l := range o.Lines {
@@ -544,20 +557,16 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 		for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
 			q += h.units
 		}
-		held[l.ID], move[l.ID] = q, q
-		if want != nil {
-			move[l.ID] = min(want[l.ID], q)
-		}
+		held[l.ID], move[l.ID] = q, min(want[l.ID], mine[l.ID])
 		tmp.Lines = append(tmp.Lines, Line{ID: l.ID, SKU: l.SKU, Quantity: move[l.ID]})
 	}
 	var facilities []inventory.Facility
-	seen := map[string]bool{}
-	var here inventory.Facility // where what stays is reserved again (want)
-	if want != nil {
-		seen[fo.FacilityID] = true
-		if here, err = s.inv.Facility(ctx, o.TenantID, fo.FacilityID); err != nil {
-			return "", err
-		}
+	seen := map[string]bool{fo.FacilityID: true}
+	// What stays (others' units, or fo's own not moved) is reserved again
+	// where it was.
+	here, err := s.inv.Facility(ctx, o.TenantID, fo.FacilityID)
+	if err != nil {
+		return "", err
 	}
 	for _, ids := range route.BySKU {
 		for _, fid := range ids {
@@ -577,10 +586,7 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 		}
 		return strings.Compare(a.Code, b.Code)
 	})
-	locked := facilities
-	if want != nil {
-		locked = append(slices.Clone(facilities), here)
-	}
+	locked := append(slices.Clone(facilities), here)
 	levels, err := s.lockStock(ctx, tx, o.TenantID, tmp.Lines, items, locked)
 	if err != nil {
 		return "", err
@@ -625,6 +631,16 @@ func (s *Service) relocate(ctx context.Context, tx Tx, o *Order, fo *Fulfillment
 			}
 		}
 		l.Backordered = max(l.Open()-l.Reserved, 0)
+	}
+	if fo.Claimed {
+		// A split-off one keeps claiming what did not move.
+		rest := map[string]int64{}
+		for line, n := range mine {
+			rest[line] = n - move[line]
+		}
+		if err := tx.SetClaims(ctx, o.TenantID, o.ID, fo.ID, rest); err != nil {
+			return "", err
+		}
 	}
 	return "", nil
 }
@@ -690,17 +706,15 @@ func (s *Service) Move(ctx context.Context, tenantID, foID, facilityCode string,
 		var want map[string]int64
 		partial := false
 		if len(lines) > 0 {
-			hs, err := s.holdings(ctx, tx, tenantID, o.ID)
+			shs, err := s.shares(ctx, tx, o)
 			if err != nil {
 				return false, err
 			}
 			left := map[string]int64{}
 			var all int64
-			for _, l := range o.Lines {
-				for _, h := range hs[[2]string{fo.FacilityID, l.ID}] {
-					left[l.ID] += h.units
-					all += h.units
-				}
+			for line, n := range shs.of(fo) {
+				left[line] = n
+				all += n
 			}
 			take, err := shipmentLines(op, o, left, lines)
 			if err != nil {
@@ -784,8 +798,109 @@ func (s *Service) OpenScheduled(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// EventFulfillmentOrderSplit is emitted when a fulfilment order is split
+// at its facility.
+const EventFulfillmentOrderSplit = "fulfillment_order.split"
+
+// Split takes some of a fulfilment order's units into a new one at the
+// same facility (Shopify's split: ship part now, part later, or send them
+// as two requests). The new one claims those units; the stock does not
+// move. Not while a 3PL has the request.
+func (s *Service) Split(ctx context.Context, tenantID, foID string, lines []FulfillLine, actor string) (FulfillmentOrderView, error) {
+	const op = "order.Split"
+	var fe errs.FieldList
+	if len(lines) == 0 {
+		fe.Add("lines", "say which units to split off", nil)
+	}
+	for i, l := range lines {
+		if l.Quantity < 1 {
+			fe.Add(fmt.Sprintf("lines[%d].quantity", i), "must be at least 1", l.Quantity)
+		}
+	}
+	if err := fe.Err(op); err != nil {
+		return FulfillmentOrderView{}, err
+	}
+	orderID, err := s.fulfillmentOrderOf(ctx, tenantID, foID)
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	var view FulfillmentOrderView
+	emit := EventUpdated
+	_, err = s.change(ctx, tenantID, orderID, Route{}, &emit, func(tx Tx, o *Order) (bool, error) {
+		fo, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case fo.Status != FulfillmentOpen && fo.Status != FulfillmentInProgress:
+			return false, conflict(op, "fulfillment_order_not_open", "only an open or in-progress fulfilment order can be split (this one is "+strings.ToLower(string(fo.Status))+")")
+		case fo.RequestStatus != RequestNone && fo.RequestStatus != RequestUnsubmitted && fo.RequestStatus != RequestRejected:
+			return false, conflict(op, "request_status", "the request is "+string(fo.RequestStatus)+" at the facility; cancel it first")
+		}
+		shs, err := s.shares(ctx, tx, o)
+		if err != nil {
+			return false, err
+		}
+		mine := shs.of(fo)
+		take, err := shipmentLines(op, o, mine, lines)
+		if err != nil {
+			return false, err
+		}
+		claims := map[string]int64{}
+		var n, all int64
+		for _, t := range take {
+			claims[t.LineID] += t.Quantity
+			n += t.Quantity
+		}
+		for _, q := range mine {
+			all += q
+		}
+		if n >= all {
+			return false, errs.InvalidFields(op, errs.FieldError{Field: "lines", Message: "split off fewer units than it holds; to send all of it elsewhere, move it", Value: n})
+		}
+		now := s.now()
+		nf := FulfillmentOrder{ID: id.New("ffo"), TenantID: tenantID, OrderID: o.ID, FacilityID: fo.FacilityID, Status: FulfillmentOpen, Claimed: true,
+			RequestStatus: fo.RequestStatus, CreatedAt: now, UpdatedAt: now}
+		if nf.RequestStatus == RequestRejected {
+			nf.RequestStatus = RequestUnsubmitted
+		}
+		if nf.RequestStatus == RequestUnsubmitted {
+			nf.Pending = fo.Pending
+		}
+		if fo.Claimed {
+			rest := map[string]int64{}
+			for line, q := range mine {
+				rest[line] = q - claims[line]
+			}
+			if err := tx.SetClaims(ctx, tenantID, o.ID, fo.ID, rest); err != nil {
+				return false, err
+			}
+		}
+		if err := tx.InsertFulfillmentOrder(ctx, &nf); err != nil {
+			return false, err
+		}
+		if err := tx.SetClaims(ctx, tenantID, o.ID, nf.ID, claims); err != nil {
+			return false, err
+		}
+		vs, err := s.views(ctx, tx, o, []FulfillmentOrder{nf})
+		if err != nil {
+			return false, err
+		}
+		view = vs[0]
+		if err := s.event(ctx, tx, o, actor, "fulfillment_split", fmt.Sprintf("Split %d units off the fulfilment at %s", n, view.FacilityCode), map[string]any{"fulfillment_order_id": fo.ID, "new_fulfillment_order_id": nf.ID}); err != nil {
+			return false, err
+		}
+		return true, tx.Emit(ctx, tenantID, EventFulfillmentOrderSplit, "fulfillment_order", fo.ID, map[string]any{"fulfillment_order_id": fo.ID, "split_off": view.Doc()})
+	})
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	return view, nil
+}
+
 // Merge brings what a fulfilment order holds into another of the same
-// order, at that one's facility: a move of everything to it.
+// order: at the same facility the two become one (the stock does not
+// move); at another facility it is a move of everything there.
 func (s *Service) Merge(ctx context.Context, tenantID, foID, intoID, actor string) (FulfillmentOrderView, error) {
 	const op = "order.Merge"
 	if foID == intoID {
@@ -805,7 +920,68 @@ func (s *Service) Merge(ctx context.Context, tenantID, foID, intoID, actor strin
 	if b.Status == FulfillmentClosed || b.Status == FulfillmentCancelled {
 		return FulfillmentOrderView{}, conflict(op, "fulfillment_order_closed", "the fulfilment order to merge into is "+strings.ToLower(string(b.Status)))
 	}
-	return s.Move(ctx, tenantID, foID, b.FacilityCode, nil, actor)
+	if a.FacilityID != b.FacilityID {
+		return s.Move(ctx, tenantID, foID, b.FacilityCode, nil, actor)
+	}
+	var view FulfillmentOrderView
+	emit := EventUpdated
+	_, err = s.change(ctx, tenantID, a.OrderID, Route{}, &emit, func(tx Tx, o *Order) (bool, error) {
+		src, err := tx.LockFulfillmentOrder(ctx, tenantID, foID)
+		if err != nil {
+			return false, err
+		}
+		dst, err := tx.LockFulfillmentOrder(ctx, tenantID, intoID)
+		if err != nil {
+			return false, err
+		}
+		for _, x := range []FulfillmentOrder{src, dst} {
+			switch {
+			case x.Status == FulfillmentClosed || x.Status == FulfillmentCancelled:
+				return false, conflict(op, "fulfillment_order_closed", "a fulfilment order to merge is "+strings.ToLower(string(x.Status)))
+			case x.RequestStatus == RequestSubmitted || x.RequestStatus == RequestAccepted || x.RequestStatus == RequestCancellationRequest || x.RequestStatus == RequestCancellationRejected:
+				return false, conflict(op, "request_status", "a request is "+string(x.RequestStatus)+" at the facility; cancel it first")
+			}
+		}
+		shs, err := s.shares(ctx, tx, o)
+		if err != nil {
+			return false, err
+		}
+		from, to := shs.of(src), shs.of(dst)
+		if dst.Claimed {
+			sum := map[string]int64{}
+			for line, q := range to {
+				sum[line] += q
+			}
+			for line, q := range from {
+				sum[line] += q
+			}
+			if err := tx.SetClaims(ctx, tenantID, o.ID, dst.ID, sum); err != nil {
+				return false, err
+			}
+		}
+		if src.Claimed {
+			if err := tx.SetClaims(ctx, tenantID, o.ID, src.ID, nil); err != nil {
+				return false, err
+			}
+		}
+		src.Status, src.Pending, src.UpdatedAt = FulfillmentClosed, "", s.now()
+		if src.RequestStatus != RequestNone {
+			src.RequestStatus = RequestClosed
+		}
+		if err := tx.SaveFulfillmentOrder(ctx, &src); err != nil {
+			return false, err
+		}
+		vs, err := s.views(ctx, tx, o, []FulfillmentOrder{dst})
+		if err != nil {
+			return false, err
+		}
+		view = vs[0]
+		return true, s.event(ctx, tx, o, actor, "fulfillment_merged", "Merged two fulfilment orders at "+view.FacilityCode, map[string]any{"fulfillment_order_id": src.ID, "into": dst.ID})
+	})
+	if err != nil {
+		return FulfillmentOrderView{}, wrap(op, err)
+	}
+	return view, nil
 }
 
 // RequestHistory lists a fulfilment order's requests and answers, oldest

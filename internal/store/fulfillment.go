@@ -102,8 +102,8 @@ func (t *orderTx) MissingFulfillmentOrders(ctx context.Context, tenantID, orderI
 
 // activeMark is what the active column holds for a status: TRUE while the
 // fulfilment order can be worked, NULL after (see 00007_fulfillment.sql).
-func activeMark(s order.FulfillmentOrderStatus) any {
-	if s == order.FulfillmentClosed || s == order.FulfillmentCancelled {
+func activeMark(f *order.FulfillmentOrder) any {
+	if f.Claimed || f.Status == order.FulfillmentClosed || f.Status == order.FulfillmentCancelled {
 		return nil
 	}
 	return true
@@ -111,10 +111,10 @@ func activeMark(s order.FulfillmentOrderStatus) any {
 
 func (t *orderTx) InsertFulfillmentOrder(ctx context.Context, f *order.FulfillmentOrder) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_orders (id, tenant_id, order_id, facility_id, status, active, hold_reason, request_status,
-		provider_ref, pending, attempts, next_attempt_at, last_error, fulfill_at, sent_fingerprint, resend, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING`,
-		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
-		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.SentFingerprint, f.Resend, f.CreatedAt, f.UpdatedAt)
+		provider_ref, pending, attempts, next_attempt_at, last_error, fulfill_at, sent_fingerprint, resend, claimed, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING`,
+		f.ID, f.TenantID, f.OrderID, f.FacilityID, string(f.Status), activeMark(f), f.HoldReason, string(f.RequestStatus),
+		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.SentFingerprint, f.Resend, f.Claimed, f.CreatedAt, f.UpdatedAt)
 	return wrap("store.InsertFulfillmentOrder", err)
 }
 
@@ -122,19 +122,19 @@ func (t *orderTx) SaveFulfillmentOrder(ctx context.Context, f *order.Fulfillment
 	res, err := t.tx.ExecContext(ctx, `UPDATE fulfillment_orders SET status = $3, active = $4, hold_reason = $5, request_status = $6,
 		provider_ref = $7, pending = $8, attempts = $9, next_attempt_at = $10, last_error = $11, fulfill_at = $12, sent_fingerprint = $13, resend = $14,
 		updated_at = $15 WHERE tenant_id = $1 AND id = $2`,
-		f.TenantID, f.ID, string(f.Status), activeMark(f.Status), f.HoldReason, string(f.RequestStatus),
+		f.TenantID, f.ID, string(f.Status), activeMark(f), f.HoldReason, string(f.RequestStatus),
 		f.ProviderRef, f.Pending, f.Attempts, f.NextAttemptAt, f.LastError, f.FulfillAt, f.SentFingerprint, f.Resend, f.UpdatedAt)
 	return affected("store.SaveFulfillmentOrder", "fulfillment order", res, err)
 }
 
 const fulfillmentCols = `id, tenant_id, order_id, facility_id, status, hold_reason, request_status, provider_ref, pending, attempts,
-	next_attempt_at, last_error, fulfill_at, sent_fingerprint, resend, created_at, updated_at`
+	next_attempt_at, last_error, fulfill_at, sent_fingerprint, resend, claimed, created_at, updated_at`
 
 func scanFulfillmentOrder(row interface{ Scan(...any) error }) (order.FulfillmentOrder, error) {
 	var f order.FulfillmentOrder
 	var next, at sql.NullTime
 	err := row.Scan(&f.ID, &f.TenantID, &f.OrderID, &f.FacilityID, &f.Status, &f.HoldReason, &f.RequestStatus, &f.ProviderRef, &f.Pending, &f.Attempts,
-		&next, &f.LastError, &at, &f.SentFingerprint, &f.Resend, &f.CreatedAt, &f.UpdatedAt)
+		&next, &f.LastError, &at, &f.SentFingerprint, &f.Resend, &f.Claimed, &f.CreatedAt, &f.UpdatedAt)
 	f.CreatedAt, f.UpdatedAt = f.CreatedAt.UTC(), f.UpdatedAt.UTC()
 	f.NextAttemptAt, f.FulfillAt = timePtr(next), timePtr(at)
 	return f, err
@@ -317,4 +317,44 @@ func (s *Orders) RetryFacility(ctx context.Context, tenantID, facilityID string)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+func (t *orderTx) Claims(ctx context.Context, tenantID, orderID string) (map[string]map[string]int64, error) {
+	const op = "store.Claims"
+	rows, err := t.tx.QueryContext(ctx, `SELECT fulfillment_order_id, order_line_id, quantity FROM fulfillment_order_lines
+		WHERE tenant_id = $1 AND order_id = $2`, tenantID, orderID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int64{}
+	for rows.Next() {
+		var fo, line string
+		var q int64
+		if err := rows.Scan(&fo, &line, &q); err != nil {
+			return nil, wrap(op, err)
+		}
+		if out[fo] == nil {
+			out[fo] = map[string]int64{}
+		}
+		out[fo][line] = q
+	}
+	return out, wrap(op, rows.Err())
+}
+
+func (t *orderTx) SetClaims(ctx context.Context, tenantID, orderID, foID string, claims map[string]int64) error {
+	const op = "store.SetClaims"
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM fulfillment_order_lines WHERE tenant_id = $1 AND fulfillment_order_id = $2`, tenantID, foID); err != nil {
+		return wrap(op, err)
+	}
+	for line, q := range claims {
+		if q <= 0 {
+			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO fulfillment_order_lines (fulfillment_order_id, tenant_id, order_id, order_line_id, quantity)
+			VALUES ($1, $2, $3, $4, $5)`, foID, tenantID, orderID, line, q); err != nil {
+			return wrap(op, err)
+		}
+	}
+	return nil
 }

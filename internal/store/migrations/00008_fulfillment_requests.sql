@@ -38,6 +38,20 @@ ALTER TABLE fulfillment_orders ADD COLUMN fulfill_at TIMESTAMP;
 -- cancellation such a change asks for, the new version goes out by itself.
 ALTER TABLE fulfillment_orders ADD COLUMN sent_fingerprint TEXT NOT NULL DEFAULT '';
 ALTER TABLE fulfillment_orders ADD COLUMN resend BOOLEAN NOT NULL DEFAULT FALSE;
+-- A fulfilment order split off another at the same facility holds the
+-- units it claims (fulfillment_order_lines); the facility's main one holds
+-- the rest. A claimed one is never "active" in the unique index, so it
+-- sits beside the main one.
+ALTER TABLE fulfillment_orders ADD COLUMN claimed BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE fulfillment_order_lines (
+    fulfillment_order_id TEXT NOT NULL REFERENCES fulfillment_orders (id),
+    tenant_id            TEXT NOT NULL REFERENCES tenants (id),
+    order_id             TEXT NOT NULL REFERENCES orders (id),
+    order_line_id        TEXT NOT NULL,
+    quantity             BIGINT NOT NULL,
+    PRIMARY KEY (fulfillment_order_id, order_line_id)
+);
+CREATE INDEX fulfillment_order_lines_order ON fulfillment_order_lines (tenant_id, order_id);
 -- What the dispatcher has to do next: send a request, send a cancellation,
 -- or poll a provider. Empty when nothing.
 ALTER TABLE fulfillment_orders ADD COLUMN pending TEXT NOT NULL DEFAULT '';
@@ -96,6 +110,8 @@ DROP INDEX fulfillment_orders_scheduled;
 DROP INDEX fulfillment_orders_facility;
 DROP INDEX fulfillment_orders_pending;
 ALTER TABLE fulfillment_orders DROP COLUMN pending;
+DROP TABLE fulfillment_order_lines;
+ALTER TABLE fulfillment_orders DROP COLUMN claimed;
 ALTER TABLE fulfillment_orders DROP COLUMN resend;
 ALTER TABLE fulfillment_orders DROP COLUMN sent_fingerprint;
 ALTER TABLE fulfillment_orders DROP COLUMN fulfill_at;
