@@ -66,9 +66,9 @@ type FulfillmentOrder struct {
 	Resend          bool
 	// Claimed marks one split off another at the same facility: it holds
 	// the units it claims (Claims), the facility's main one the rest.
-	Claimed bool
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	Claimed   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // LineReservation is an active reservation held for one of an order's
