@@ -809,3 +809,32 @@ func (s *server) fulfilmentMerge(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/fulfillment/"+merged.ID, http.StatusSeeOther)
 	return nil
 }
+
+func (s *server) fulfilmentSplit(w http.ResponseWriter, r *http.Request) error {
+	svc, fo, err := s.fulfilmentForm(w, r)
+	if err != nil {
+		return err
+	}
+	var lines []order.FulfillLine
+	for _, l := range fo.Lines {
+		v := strings.TrimSpace(r.PostFormValue("qty_" + l.LineID))
+		if l.Quantity == 0 || v == "" {
+			continue
+		}
+		q, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || q < 0 || q > l.Quantity {
+			return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentSplit", errs.FieldError{Field: "facility",
+				Message: fmt.Sprintf("%s: split off between 0 and %d", l.SKU, l.Quantity), Value: v}), foActForm{}, plainField)
+		}
+		if q > 0 {
+			lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: q})
+		}
+	}
+	part, err := svc.Split(r.Context(), personFrom(r).Tenant.ID, fo.ID, lines, actor(r))
+	if err != nil {
+		return s.fulfilmentRefused(w, r, "move", err, foActForm{}, plainField)
+	}
+	s.flash(r, "Split: these units are a fulfilment order of their own at "+part.FacilityCode+"; the rest stays in the first.")
+	http.Redirect(w, r, "/fulfillment/"+part.ID, http.StatusSeeOther)
+	return nil
+}

@@ -296,6 +296,15 @@ func TestFulfilmentOrderPage(t *testing.T) {
 		wantStatus(t, res, body, http.StatusUnprocessableEntity)
 		wantContains(t, body, "No facility has this code.", `<option value="EU3">EU3 · EU3 facility</option>`)
 		ff.receive(a, "MUG", "EU3", 4)
+		// Split here: one mug becomes a fulfilment order of its own at MAIN; merge it back.
+		res, _ = c.post("/fulfillment/"+main.ID+"/split", url.Values{"qty_" + main.Lines[0].LineID: {"1"}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("split here: %d", res.StatusCode)
+		}
+		part := strings.TrimPrefix(res.Header.Get("Location"), "/fulfillment/")
+		wantLevel(t, ff.orderFixture, a, "MUG", "MAIN", 9, 2)
+		res, _ = c.post("/fulfillment/"+part+"/merge", url.Values{"into": {main.ID}})
+		wantRedirect(t, res, page)
 		// Split: one mug goes to EU3, the other stays here.
 		res, _ = c.post(page+"/move", url.Values{"facility": {"EU3"}, "qty_" + main.Lines[0].LineID: {"1"}})
 		wantRedirect(t, res, page)

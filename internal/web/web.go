@@ -144,6 +144,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /fulfillment/{id}/fulfill", s.signedIn(s.fulfilmentFulfil))
 	mux.Handle("POST /fulfillment/{id}/move", s.signedIn(s.fulfilmentMove))
 	mux.Handle("POST /fulfillment/{id}/merge", s.signedIn(s.fulfilmentMerge))
+	mux.Handle("POST /fulfillment/{id}/split", s.signedIn(s.fulfilmentSplit))
 	mux.Handle("POST /fulfillment/{id}/{action}", s.signedIn(s.fulfilmentAct))
 
 	mux.Handle("GET /insights", s.signedIn(s.insightsHome))
