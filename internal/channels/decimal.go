@@ -1,8 +1,6 @@
 package channels
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,28 +8,8 @@ import (
 	"github.com/waybill/waybill/internal/money"
 )
 
-// Decimal is an amount as the vendor sent it: a JSON string, or a bare
-// JSON number taken as its literal text — never through float64.
-type Decimal string
-
-func (d *Decimal) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*d = Decimal(s)
-	case string(data) == "null":
-		*d = ""
-	case json.Valid(data) && (data[0] == '-' || (data[0] >= '0' && data[0] <= '9')):
-		*d = Decimal(data)
-	default:
-		return fmt.Errorf("amount is not a decimal: %.20s", data)
-	}
-	return nil
-}
+// Decimal is an amount as the vendor sent it (money.Decimal).
+type Decimal = money.Decimal
 
 // MaxMinor bounds every amount a channel may send (a trillion dollars in
 // cents), so sums of an order's amounts cannot overflow.

@@ -10,6 +10,8 @@
 package money
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -311,4 +313,28 @@ func Allocate(total Amount, weights []int64) ([]Amount, error) {
 		out[i] = Amount{Minor: fromMagnitude(p, neg), Currency: total.Currency}
 	}
 	return out, nil
+}
+
+// Decimal is an amount as another system sent it in JSON: a string, or a
+// bare number taken as its literal text, never through float64. Parse it
+// with Parse in its currency.
+type Decimal string
+
+func (d *Decimal) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) > 0 && data[0] == '"':
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*d = Decimal(s)
+	case string(data) == "null":
+		*d = ""
+	case json.Valid(data) && (data[0] == '-' || (data[0] >= '0' && data[0] <= '9')):
+		*d = Decimal(data)
+	default:
+		return fmt.Errorf("amount is not a decimal: %.20s", data)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package amazonmcf
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,29 +196,8 @@ func lines(items []apiShipmentItem, keep func(apiShipmentItem) bool) []provider.
 	return out
 }
 
-// decimal is an amount as Amazon sent it: a JSON string (the model's
-// Decimal) or, should one come, a bare JSON number taken as its literal
-// text, never through float64.
-type decimal string
-
-func (d *decimal) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		*d = decimal(s)
-	case string(data) == "null":
-		*d = ""
-	case json.Valid(data) && (data[0] == '-' || (data[0] >= '0' && data[0] <= '9')):
-		*d = decimal(data)
-	default:
-		return fmt.Errorf("amount is not a decimal: %.20s", data)
-	}
-	return nil
-}
+// decimal is an amount as Amazon sent it (the model's Decimal, a string).
+type decimal = money.Decimal
 
 type apiMoney struct {
 	CurrencyCode string  `json:"currencyCode"`
