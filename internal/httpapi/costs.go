@@ -176,20 +176,21 @@ type CostRow struct {
 	Note            string `json:"note,omitempty"`
 }
 
+// CostComparison is what each way of fulfilling costs at a volume.
+type CostComparison struct {
+	Currency       string    `json:"currency"`
+	Days           int       `json:"days"`
+	Orders         int64     `json:"orders" doc:"Orders shipped in the window."`
+	Units          int64     `json:"units"`
+	StockUnits     int64     `json:"stock_units"`
+	OrdersPerMonth float64   `json:"orders_per_month" doc:"The volume compared at."`
+	Items          []CostRow `json:"items"`
+}
+
 func (a *API) fulfillmentCosts(ctx context.Context, in *struct {
 	Days           string  `query:"days" enum:"30,90" default:"30" doc:"The window of history, in days."`
 	OrdersPerMonth float64 `query:"orders_per_month" minimum:"0" maximum:"100000000" doc:"Compare at this volume instead of the merchant's own."`
-}) (*struct {
-	Body struct {
-		Currency       string    `json:"currency"`
-		Days           int       `json:"days"`
-		Orders         int64     `json:"orders" doc:"Orders shipped in the window."`
-		Units          int64     `json:"units"`
-		StockUnits     int64     `json:"stock_units"`
-		OrdersPerMonth float64   `json:"orders_per_month" doc:"The volume compared at."`
-		Items          []CostRow `json:"items"`
-	}
-}, error) {
+}) (*struct{ Body CostComparison }, error) {
 	tenantID := principal(ctx).TenantID
 	t, err := a.d.Auth.Tenant(ctx, tenantID)
 	if err != nil {
@@ -211,17 +212,7 @@ func (a *API) fulfillmentCosts(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, err
 	}
-	out := &struct {
-		Body struct {
-			Currency       string    `json:"currency"`
-			Days           int       `json:"days"`
-			Orders         int64     `json:"orders" doc:"Orders shipped in the window."`
-			Units          int64     `json:"units"`
-			StockUnits     int64     `json:"stock_units"`
-			OrdersPerMonth float64   `json:"orders_per_month" doc:"The volume compared at."`
-			Items          []CostRow `json:"items"`
-		}
-	}{}
+	out := &struct{ Body CostComparison }{}
 	b := &out.Body
 	b.Currency, b.Days, b.Orders, b.Units, b.StockUnits, b.Items = t.Currency, days, v.Orders, v.Units, v.StockUnits, []CostRow{}
 	for _, r := range rows {
@@ -245,13 +236,15 @@ type CostEstimate struct {
 	MissingPrices      []string `json:"missing_prices,omitempty" doc:"SKUs the supplier has no price for."`
 }
 
-func (a *API) orderCostEstimate(ctx context.Context, in *orderIDInput) (*struct {
-	Body struct {
-		Currency string         `json:"currency"`
-		Total    string         `json:"total"`
-		Items    []CostEstimate `json:"items"`
-	}
-}, error) {
+// OrderCostEstimate is what fulfilling an order costs, per fulfilment
+// order and in all.
+type OrderCostEstimate struct {
+	Currency string         `json:"currency"`
+	Total    string         `json:"total"`
+	Items    []CostEstimate `json:"items"`
+}
+
+func (a *API) orderCostEstimate(ctx context.Context, in *orderIDInput) (*struct{ Body OrderCostEstimate }, error) {
 	tenantID := principal(ctx).TenantID
 	o, err := a.d.Orders.Get(ctx, tenantID, in.ID)
 	if err != nil {
@@ -269,13 +262,7 @@ func (a *API) orderCostEstimate(ctx context.Context, in *orderIDInput) (*struct 
 	if err != nil {
 		return nil, err
 	}
-	out := &struct {
-		Body struct {
-			Currency string         `json:"currency"`
-			Total    string         `json:"total"`
-			Items    []CostEstimate `json:"items"`
-		}
-	}{}
+	out := &struct{ Body OrderCostEstimate }{}
 	cur := o.Currency
 	out.Body.Currency, out.Body.Total, out.Body.Items = cur, amount(total, cur), []CostEstimate{}
 	codes := map[string]string{}

@@ -228,30 +228,22 @@ func (a *API) rotateConnectionSecret(ctx context.Context, in *struct {
 	return &connectionOut{Body: connectionDoc(f.Code, c, true)}, nil
 }
 
+// StockSync is what one pull of a 3PL's stock changed.
+type StockSync struct {
+	Facility string `json:"facility"`
+	Reported int    `json:"reported" doc:"SKUs reported that the catalogue knows."`
+	Unknown  int    `json:"unknown" doc:"SKUs reported that the catalogue has not (ignored)."`
+	Changed  int    `json:"changed" doc:"SKUs whose on-hand figure was corrected by a count."`
+}
+
 func (a *API) syncFacilityStock(ctx context.Context, in *struct {
 	ID string `path:"id" maxLength:"64"`
-}) (*struct {
-	Body struct {
-		Facility string `json:"facility"`
-		Reported int    `json:"reported" doc:"SKUs reported that the catalogue knows."`
-		Unknown  int    `json:"unknown" doc:"SKUs reported that the catalogue has not (ignored)."`
-		Changed  int    `json:"changed" doc:"SKUs whose on-hand figure was corrected by a count."`
-	}
-}, error) {
+}) (*struct{ Body StockSync }, error) {
 	r, err := a.d.Dispatch.SyncStock(ctx, principal(ctx).TenantID, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := &struct {
-		Body struct {
-			Facility string `json:"facility"`
-			Reported int    `json:"reported" doc:"SKUs reported that the catalogue knows."`
-			Unknown  int    `json:"unknown" doc:"SKUs reported that the catalogue has not (ignored)."`
-			Changed  int    `json:"changed" doc:"SKUs whose on-hand figure was corrected by a count."`
-		}
-	}{}
-	out.Body.Facility, out.Body.Reported, out.Body.Unknown, out.Body.Changed = r.Facility, r.Reported, r.Unknown, r.Changed
-	return out, nil
+	return &struct{ Body StockSync }{StockSync{Facility: r.Facility, Reported: r.Reported, Unknown: r.Unknown, Changed: r.Changed}}, nil
 }
 
 func (a *API) createFacilityKey(ctx context.Context, in *struct {
