@@ -720,27 +720,9 @@ func (s *server) fulfilmentMove(w http.ResponseWriter, r *http.Request) error {
 			foActForm{}, plainField)
 	}
 	// Per-line quantities: all that is left by default; fewer is a split.
-	var lines []order.FulfillLine
-	partial := false
-	for _, l := range fo.Lines {
-		if l.Quantity == 0 {
-			continue
-		}
-		n := l.Quantity
-		if v := strings.TrimSpace(r.PostFormValue("qty_" + l.LineID)); v != "" {
-			q, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || q < 0 || q > l.Quantity {
-				return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentMove", errs.FieldError{Field: "facility",
-					Message: fmt.Sprintf("%s: move between 0 and %d", l.SKU, l.Quantity), Value: v}), foActForm{MoveTo: to}, plainField)
-			}
-			n = q
-		}
-		if n < l.Quantity {
-			partial = true
-		}
-		if n > 0 {
-			lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: n})
-		}
+	lines, partial, err := unitsForm(r, fo)
+	if err != nil {
+		return s.fulfilmentRefused(w, r, "move", err, foActForm{MoveTo: to}, plainField)
 	}
 	if len(lines) == 0 {
 		return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentMove", errs.FieldError{Field: "facility", Message: "choose at least one unit to move"}),
@@ -815,20 +797,9 @@ func (s *server) fulfilmentSplit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var lines []order.FulfillLine
-	for _, l := range fo.Lines {
-		v := strings.TrimSpace(r.PostFormValue("qty_" + l.LineID))
-		if l.Quantity == 0 || v == "" {
-			continue
-		}
-		q, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || q < 0 || q > l.Quantity {
-			return s.fulfilmentRefused(w, r, "move", errs.InvalidFields("web.fulfilmentSplit", errs.FieldError{Field: "facility",
-				Message: fmt.Sprintf("%s: split off between 0 and %d", l.SKU, l.Quantity), Value: v}), foActForm{}, plainField)
-		}
-		if q > 0 {
-			lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: q})
-		}
+	lines, _, err := unitsForm(r, fo)
+	if err != nil {
+		return s.fulfilmentRefused(w, r, "move", err, foActForm{}, plainField)
 	}
 	part, err := svc.Split(r.Context(), personFrom(r).Tenant.ID, fo.ID, lines, actor(r))
 	if err != nil {
@@ -837,4 +808,31 @@ func (s *server) fulfilmentSplit(w http.ResponseWriter, r *http.Request) error {
 	s.flash(r, "Split: these units are a fulfilment order of their own at "+part.FacilityCode+"; the rest stays in the first.")
 	http.Redirect(w, r, "/fulfillment/"+part.ID, http.StatusSeeOther)
 	return nil
+}
+
+// unitsForm reads the per-line quantities of the move and split form: all
+// that is left of a line when its field is empty. partial says fewer than
+// all were asked for.
+func unitsForm(r *http.Request, fo order.FulfillmentOrderView) (lines []order.FulfillLine, partial bool, err error) {
+	for _, l := range fo.Lines {
+		if l.Quantity == 0 {
+			continue
+		}
+		n := l.Quantity
+		if v := strings.TrimSpace(r.PostFormValue("qty_" + l.LineID)); v != "" {
+			q, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || q < 0 || q > l.Quantity {
+				return nil, false, errs.InvalidFields("web.units", errs.FieldError{Field: "facility",
+					Message: fmt.Sprintf("%s: between 0 and %d", l.SKU, l.Quantity), Value: v})
+			}
+			n = q
+		}
+		if n < l.Quantity {
+			partial = true
+		}
+		if n > 0 {
+			lines = append(lines, order.FulfillLine{SKU: l.SKU, Quantity: n})
+		}
+	}
+	return lines, partial, nil
 }
