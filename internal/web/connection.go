@@ -278,6 +278,17 @@ func (s *server) dispatchService() (*dispatch.Service, error) {
 	return s.d.Dispatch, nil
 }
 
+// connectionFor is the start of every connection action: the dispatcher
+// and the facility of the request, which the person may change with scope.
+func (s *server) connectionFor(w http.ResponseWriter, r *http.Request, scope auth.Scope) (*dispatch.Service, inventory.Facility, error) {
+	ds, err := s.dispatchService()
+	if err != nil {
+		return nil, inventory.Facility{}, err
+	}
+	f, err := s.facilityFor(w, r, scope)
+	return ds, f, err
+}
+
 func (s *server) costsService() (*costs.Service, error) {
 	if s.d.Costs == nil {
 		return nil, errs.E("web.costs", errs.NotExist, "fulfilment costs are not set up in this process")
@@ -298,11 +309,7 @@ func (s *server) connectionPage(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (s *server) connectionSave(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dispatchService()
-	if err != nil {
-		return err
-	}
-	f, err := s.facilityFor(w, r, "settings:write")
+	ds, f, err := s.connectionFor(w, r, "settings:write")
 	if err != nil {
 		return err
 	}
@@ -363,11 +370,7 @@ func (s *server) connectionSave(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) connectionRotate(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dispatchService()
-	if err != nil {
-		return err
-	}
-	f, err := s.facilityFor(w, r, "settings:write")
+	ds, f, err := s.connectionFor(w, r, "settings:write")
 	if err != nil {
 		return err
 	}
@@ -379,11 +382,7 @@ func (s *server) connectionRotate(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) connectionDisconnect(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dispatchService()
-	if err != nil {
-		return err
-	}
-	f, err := s.facilityFor(w, r, "settings:write")
+	ds, f, err := s.connectionFor(w, r, "settings:write")
 	if err != nil {
 		return err
 	}
@@ -396,10 +395,7 @@ func (s *server) connectionDisconnect(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *server) connectionAPIKey(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.dispatchService(); err != nil {
-		return err
-	}
-	f, err := s.facilityFor(w, r, "settings:write")
+	_, f, err := s.connectionFor(w, r, "settings:write")
 	if err != nil {
 		return err
 	}
@@ -422,11 +418,7 @@ func (s *server) connectionAPIKey(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *server) connectionSyncStock(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dispatchService()
-	if err != nil {
-		return err
-	}
-	f, err := s.facilityFor(w, r, "inventory:write")
+	ds, f, err := s.connectionFor(w, r, "inventory:write")
 	if err != nil {
 		return err
 	}
