@@ -284,22 +284,32 @@ func (s *Service) ListFulfillmentOrders(ctx context.Context, tenantID string, f 
 			fos = fos[:limit]
 			next = fos[limit-1].ID
 		}
-		orders := map[string]*Order{}
+		// Each order is read once, with its stock, for all of its
+		// fulfilment orders on the page; the page keeps its order.
+		byOrder := map[string][]FulfillmentOrder{}
+		var orderIDs []string
 		for _, fo := range fos {
-			o, ok := orders[fo.OrderID]
-			if !ok {
-				lo, err := tx.Lock(ctx, tenantID, fo.OrderID)
-				if err != nil {
-					return err
-				}
-				o = &lo
-				orders[fo.OrderID] = o
+			if _, ok := byOrder[fo.OrderID]; !ok {
+				orderIDs = append(orderIDs, fo.OrderID)
 			}
-			vs, err := s.views(ctx, tx, o, []FulfillmentOrder{fo})
+			byOrder[fo.OrderID] = append(byOrder[fo.OrderID], fo)
+		}
+		viewed := map[string]FulfillmentOrderView{}
+		for _, orderID := range orderIDs {
+			o, err := tx.Lock(ctx, tenantID, orderID)
 			if err != nil {
 				return err
 			}
-			out = append(out, vs...)
+			vs, err := s.views(ctx, tx, &o, byOrder[orderID])
+			if err != nil {
+				return err
+			}
+			for _, v := range vs {
+				viewed[v.ID] = v
+			}
+		}
+		for _, fo := range fos {
+			out = append(out, viewed[fo.ID])
 		}
 		return nil
 	})
