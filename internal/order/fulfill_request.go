@@ -43,7 +43,6 @@ const (
 
 // Events of the request handshake.
 const (
-	EventFulfillmentOrderCreated   = "fulfillment_order.created"
 	EventFulfillmentOrderAccepted  = "fulfillment_order.accepted"
 	EventFulfillmentOrderRejected  = "fulfillment_order.rejected"
 	EventFulfillmentOrderMoved     = "fulfillment_order.moved"
