@@ -73,7 +73,7 @@ type RequestTx interface {
 	ShipmentByExternalID(ctx context.Context, tenantID, foID, externalID string) (string, bool, error)
 }
 
-// kindOf reports which facilities are asked rather than worked by the
+// asked reports which facilities are asked rather than worked by the
 // merchant: 3PLs and dropship suppliers.
 func asked(k inventory.FacilityKind) bool {
 	return k == inventory.ThreePL || k == inventory.Dropship
